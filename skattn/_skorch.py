@@ -1,0 +1,62 @@
+"""Plumbing shared by the skorch-based estimators: batching and seeding."""
+
+from contextlib import contextmanager
+
+import numpy as np
+import torch
+from skorch.dataset import Dataset
+from sklearn.utils import check_random_state
+from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler
+
+__all__ = ["batch_loader", "PaddedBatchDataset", "seeded"]
+
+
+def batch_loader(dataset, batch_size, shuffle=False, drop_last=False, **kwargs):
+    """A DataLoader that indexes ``dataset`` with whole batches of indices.
+
+    One ``dataset[indices]`` call per batch replaces one call per sample plus a
+    collate step; skorch's :class:`~skorch.dataset.Dataset` supports such
+    indexing natively. Pass it as ``iterator_train``/``iterator_valid``; the
+    remaining keyword arguments go to :class:`torch.utils.data.DataLoader`.
+    """
+    sampler = RandomSampler(dataset) if shuffle else SequentialSampler(dataset)
+    return DataLoader(
+        dataset,
+        batch_size=None,
+        sampler=BatchSampler(sampler, batch_size, drop_last=drop_last),
+        **kwargs,
+    )
+
+
+class PaddedBatchDataset(Dataset):
+    """skorch Dataset of right-padded id rows, cut to each batch's longest row.
+
+    Used with :func:`batch_loader`: every batch is as wide as its longest
+    document, not as wide as ``max_len``. Padding id is 0.
+    """
+
+    def transform(self, X, y):
+        X = np.asarray(X)
+        if X.ndim == 2 and X.shape[1]:
+            real = X != 0
+            width = int(real.any(0).nonzero()[0].max() + 1) if real.any() else 1
+            X = X[:, :width]
+        return X, (torch.zeros(len(X)) if y is None else y)
+
+
+@contextmanager
+def seeded(random_state, device="cpu"):
+    """Run the block with torch's global RNG seeded from ``random_state``.
+
+    The RNG state outside the block is restored afterwards, so fitting never
+    changes the caller's random streams. ``None`` leaves the RNG alone.
+    """
+    if random_state is None:
+        yield
+        return
+    seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+    cuda = str(device).startswith("cuda") and torch.cuda.is_available()
+    devices = list(range(torch.cuda.device_count())) if cuda else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield

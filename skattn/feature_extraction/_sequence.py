@@ -1,0 +1,224 @@
+"""Documents -> padded arrays of token ids (no torch here)."""
+
+from collections import Counter
+from itertools import chain
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ..utils._validation import check_texts
+
+__all__ = ["SequenceVectorizer", "PAD_TOKEN", "UNK_TOKEN", "PAD_ID", "UNK_ID"]
+
+PAD_TOKEN, UNK_TOKEN = "<pad>", "<unk>"
+PAD_ID, UNK_ID = 0, 1
+
+
+class SequenceVectorizer(TransformerMixin, BaseEstimator):
+    """Turn documents into fixed-width rows of token ids, for sequence models.
+
+    Tokenization reuses scikit-learn's :class:`~sklearn.feature_extraction.text.CountVectorizer`
+    analyzers, so ``analyzer``, ``lowercase``, ``token_pattern`` and
+    ``strip_accents`` mean what they mean there. Unlike ``CountVectorizer`` the
+    output keeps token order: row ``i`` holds the ids of document ``i``'s first
+    ``max_len`` tokens, right-padded with ``0``.
+
+    Parameters
+    ----------
+    analyzer : {"word", "char"} or callable, default="word"
+        ``"word"`` splits with ``token_pattern``; ``"char"`` yields single
+        characters (runs of whitespace collapse to one space); a callable maps a
+        document to its list of tokens.
+    lowercase : bool, default=True
+    token_pattern : str, default=r"(?u)\\w+|[^\\w\\s]"
+        Regular expression of a word token: runs of word characters, and each
+        punctuation mark on its own.
+    strip_accents : {"ascii", "unicode"} or None, default=None
+    max_len : int, default=256
+        Number of tokens kept per document (the first ones); output width.
+    min_df : float in [0.0, 1.0] or int, default=1
+        Drop tokens found in fewer documents (a proportion when float).
+    max_df : float in [0.0, 1.0] or int, default=1.0
+        Drop tokens found in more documents (a proportion when float).
+    max_features : int, default=None
+        Keep only the most frequent tokens (by count over the corpus).
+
+    Attributes
+    ----------
+    vocabulary_ : dict
+        Token -> id. Id 0 is padding (``"<pad>"``), id 1 stands for tokens
+        outside the vocabulary (``"<unk>"``); other ids go by descending
+        frequency.
+    index_to_token_ : ndarray of str of shape (n_tokens,)
+        Id -> token.
+    token_counts_ : ndarray of int of shape (n_tokens,)
+        Occurrences of each token in the training documents.
+
+    Examples
+    --------
+    >>> from skattn.feature_extraction import SequenceVectorizer
+    >>> vec = SequenceVectorizer(max_len=4).fit(["a good film", "a bad film"])
+    >>> vec.transform(["a good good film !"])
+    array([[2, 4, 4, 3]])
+    >>> vec.inverse_transform([[2, 4, 1, 0]])
+    [['a', 'good', '<unk>']]
+    """
+
+    _parameter_constraints = {
+        "analyzer": [StrOptions({"word", "char"}), callable],
+        "lowercase": ["boolean"],
+        "token_pattern": [str],
+        "strip_accents": [StrOptions({"ascii", "unicode"}), None],
+        "max_len": [Interval(Integral, 1, None, closed="left")],
+        "min_df": [Interval(Real, 0, 1, closed="both"), Interval(Integral, 1, None, closed="left")],
+        "max_df": [Interval(Real, 0, 1, closed="both"), Interval(Integral, 1, None, closed="left")],
+        "max_features": [Interval(Integral, 1, None, closed="left"), None],
+    }
+
+    def __init__(
+        self,
+        *,
+        analyzer="word",
+        lowercase=True,
+        token_pattern=r"(?u)\w+|[^\w\s]",
+        strip_accents=None,
+        max_len=256,
+        min_df=1,
+        max_df=1.0,
+        max_features=None,
+    ):
+        self.analyzer = analyzer
+        self.lowercase = lowercase
+        self.token_pattern = token_pattern
+        self.strip_accents = strip_accents
+        self.max_len = max_len
+        self.min_df = min_df
+        self.max_df = max_df
+        self.max_features = max_features
+
+    def build_analyzer(self):
+        """Return the callable that maps a document to its list of tokens."""
+        return CountVectorizer(
+            analyzer=self.analyzer,
+            lowercase=self.lowercase,
+            token_pattern=self.token_pattern,
+            strip_accents=self.strip_accents,
+        ).build_analyzer()
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the vocabulary of the documents ``X``.
+
+        Parameters
+        ----------
+        X : list, ndarray or Series of str of shape (n_samples,)
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        texts = check_texts(X)
+        analyze = self.build_analyzer()
+        term_freq, doc_freq = Counter(), Counter()
+        for doc in texts:
+            tokens = analyze(doc)
+            term_freq.update(tokens)
+            doc_freq.update(set(tokens))
+        n_docs = len(texts)
+        low = self.min_df if isinstance(self.min_df, Integral) else self.min_df * n_docs
+        high = self.max_df if isinstance(self.max_df, Integral) else self.max_df * n_docs
+        if low > high:
+            raise ValueError("max_df corresponds to fewer documents than min_df.")
+        kept = [t for t, df in doc_freq.items() if low <= df <= high]
+        kept.sort(key=lambda t: (-term_freq[t], t))
+        if self.max_features is not None:
+            kept = kept[: self.max_features]
+        if not kept:
+            raise ValueError(
+                "Empty vocabulary: no token passes min_df/max_df, or the documents "
+                "contain no tokens for this analyzer."
+            )
+        tokens = [PAD_TOKEN, UNK_TOKEN] + kept
+        self.vocabulary_ = {t: i for i, t in enumerate(tokens)}
+        self.index_to_token_ = np.array(tokens, dtype=object)
+        unknown = sum(term_freq.values()) - sum(term_freq[t] for t in kept)
+        self.token_counts_ = np.array([0, unknown] + [term_freq[t] for t in kept])
+        return self
+
+    def transform(self, X):
+        """Map documents to right-padded rows of token ids.
+
+        Parameters
+        ----------
+        X : list, ndarray or Series of str of shape (n_samples,)
+
+        Returns
+        -------
+        ids : ndarray of int64 of shape (n_samples, max_len)
+            0 is padding, 1 an unknown token. A document with no known or
+            unknown token is an all-zero row.
+        """
+        check_is_fitted(self, "vocabulary_")
+        get, max_len = self.vocabulary_.get, self.max_len
+        rows = [[get(t, UNK_ID) for t in doc] for doc in self.tokenize(X)]
+        lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+        ids = np.zeros((len(rows), max_len), dtype=np.int64)
+        # Scatter all ids at once: position j of row i for j < length_i.
+        ids[np.arange(max_len) < lengths[:, None]] = np.fromiter(
+            chain.from_iterable(rows), dtype=np.int64, count=int(lengths.sum())
+        )
+        return ids
+
+    def tokenize(self, X):
+        """Split documents into the tokens that :meth:`transform` encodes.
+
+        Parameters
+        ----------
+        X : list, ndarray or Series of str of shape (n_samples,)
+
+        Returns
+        -------
+        tokens : list of list of str
+            The first ``max_len`` tokens of each document, as written
+            (after lowercasing), out-of-vocabulary tokens included.
+        """
+        analyze, max_len = self.build_analyzer(), self.max_len
+        return [analyze(doc)[:max_len] for doc in check_texts(X)]
+
+    def inverse_transform(self, X):
+        """Map rows of token ids back to lists of tokens (padding dropped).
+
+        Parameters
+        ----------
+        X : array-like of int of shape (n_samples, n_positions)
+
+        Returns
+        -------
+        tokens : list of list of str
+        """
+        check_is_fitted(self, "vocabulary_")
+        ids = np.asarray(X)
+        if ids.ndim != 2:
+            raise ValueError(f"Expected a 2-D array of token ids, got shape {ids.shape}.")
+        if ids.size and (ids.min() < 0 or ids.max() >= len(self.index_to_token_)):
+            raise ValueError(
+                f"Token ids must lie in [0, {len(self.index_to_token_) - 1}]."
+            )
+        return [self.index_to_token_[row[row != PAD_ID]].tolist() for row in ids]
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns: the token positions ``token_0`` ... ``token_{max_len-1}``."""
+        check_is_fitted(self, "vocabulary_")
+        return np.asarray([f"token_{i}" for i in range(self.max_len)], dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.requires_fit = True
+        return tags

@@ -1,0 +1,8 @@
+"""Inspecting learned attention: tidy tables, HTML highlighting and plots.
+
+matplotlib is imported only inside the plotting functions.
+"""
+
+from ._tokens import HighlightedText, highlight_html, plot_top_tokens, top_tokens
+
+__all__ = ["HighlightedText", "highlight_html", "plot_top_tokens", "top_tokens"]

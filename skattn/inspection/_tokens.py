@@ -1,0 +1,149 @@
+"""Token-level views of learned attention: tables, HTML highlighting, bar plots.
+
+Everything here works on the outputs of a fitted text estimator
+(``token_attention_``, ``explain``) and plain pandas; matplotlib is imported
+only when a plot is drawn.
+"""
+
+import html
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["top_tokens", "highlight_html", "HighlightedText", "plot_top_tokens"]
+
+_EXPLAIN_COLUMNS = ("sample", "position", "token", "weight")
+
+
+def top_tokens(estimator, n=20, *, min_count=5):
+    """The tokens that receive the most attention, with how often they occur.
+
+    Parameters
+    ----------
+    estimator : fitted AttentionTextClassifier or AttentionTextRegressor
+    n : int, default=20
+        Number of tokens returned.
+    min_count : int, default=5
+        Ignore tokens seen fewer times in the training documents: a token seen
+        once in a short document gets a high mean weight by chance.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        Index ``token``; columns ``attention`` (mean weight over occurrences)
+        and ``count`` (occurrences in the training documents), sorted by
+        ``attention`` descending.
+    """
+    attention = estimator.token_attention_
+    vectorizer = estimator.vectorizer_
+    counts = pd.Series(vectorizer.token_counts_, index=vectorizer.index_to_token_)
+    table = pd.DataFrame({"attention": attention, "count": counts.reindex(attention.index)})
+    table = table[table["count"] >= min_count]
+    return table.head(n)
+
+
+def _check_explanation(explanation):
+    if not isinstance(explanation, pd.DataFrame) or not set(_EXPLAIN_COLUMNS) <= set(
+        explanation.columns
+    ):
+        raise TypeError(
+            "Expected the DataFrame returned by explain(), with columns "
+            f"{list(_EXPLAIN_COLUMNS)}; got {type(explanation).__name__}."
+        )
+
+
+class HighlightedText(str):
+    """HTML markup (a ``str``) that renders as highlighted text in Jupyter."""
+
+    def _repr_html_(self):
+        return str(self)
+
+    def save(self, path):
+        """Write a standalone HTML page to ``path``."""
+        page = (
+            '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
+            "<title>skattn attention</title></head>\n<body>\n" + self + "\n</body></html>\n"
+        )
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(page)
+        return path
+
+
+def highlight_html(explanation, *, samples=None, captions=None, color=(220, 50, 32)):
+    """Highlight each token by its attention weight, as HTML.
+
+    Parameters
+    ----------
+    explanation : pandas.DataFrame
+        The output of an estimator's ``explain(X)``.
+    samples : list of int, default=None
+        Which documents (values of the ``sample`` column) to show; all when None.
+    captions : dict or list of str, default=None
+        A caption per shown document (e.g. true and predicted label), by sample
+        number (dict) or in the order of ``samples`` (list).
+    color : tuple of 3 int, default=(220, 50, 32)
+        RGB of the highlight; its opacity is the weight divided by the
+        document's largest weight.
+
+    Returns
+    -------
+    HighlightedText
+        A ``str`` of HTML that Jupyter renders, with ``.save(path)``.
+    """
+    _check_explanation(explanation)
+    if samples is None:
+        samples = list(pd.unique(explanation["sample"]))
+    if captions is not None and not isinstance(captions, dict):
+        captions = dict(zip(samples, captions))
+    groups = dict(tuple(explanation.groupby("sample", sort=False)))
+    r, g, b = color
+    blocks = []
+    for sample in samples:
+        rows = groups.get(sample)
+        spans = []
+        if rows is not None:
+            rows = rows.sort_values("position")
+            top = rows["weight"].max()
+            for token, weight in zip(rows["token"], rows["weight"]):
+                alpha = 0.0 if top <= 0 else float(weight) / float(top)
+                spans.append(
+                    f'<span title="{weight:.3f}" style="background-color: '
+                    f'rgba({r}, {g}, {b}, {alpha:.3f}); padding: 1px 2px; border-radius: 3px">'
+                    f"{html.escape(str(token))}</span>"
+                )
+        caption = ""
+        if captions is not None and sample in captions:
+            caption = f'<div style="font-size: 0.8em; color: #555">{html.escape(str(captions[sample]))}</div>'
+        body = " ".join(spans) if spans else "<em>(no tokens)</em>"
+        blocks.append(
+            f'<div class="skattn-doc" style="margin: 0.4em 0; line-height: 1.8">{caption}{body}</div>'
+        )
+    return HighlightedText("\n".join(blocks))
+
+
+def plot_top_tokens(estimator, n=20, *, min_count=5, ax=None):
+    """Horizontal bar plot of the most attended tokens (see :func:`top_tokens`).
+
+    Parameters
+    ----------
+    estimator : fitted text estimator
+    n : int, default=20
+    min_count : int, default=5
+    ax : matplotlib Axes, default=None
+        Drawn on a new figure when None.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    import matplotlib.pyplot as plt
+
+    table = top_tokens(estimator, n, min_count=min_count)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 0.25 * len(table) + 1))
+    positions = np.arange(len(table))[::-1]
+    ax.barh(positions, table["attention"].to_numpy(), color="#d9402b")
+    ax.set_yticks(positions, table.index.tolist())
+    ax.set_xlabel("mean attention weight")
+    ax.set_title(f"Top {len(table)} attended tokens (seen at least {min_count} times)")
+    return ax

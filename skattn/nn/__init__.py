@@ -1,0 +1,27 @@
+"""Attention layers and encoders as plain torch modules (no scikit-learn here)."""
+
+from .attention import (
+    AdditiveAttention,
+    AttentionPooling,
+    DotAttention,
+    GeneralAttention,
+    MultiHeadSelfAttention,
+    ScaledDotProductAttention,
+    make_attention,
+    masked_softmax,
+)
+from .text import SequenceEncoder, TextAttentionModule, TransformerBlock
+
+__all__ = [
+    "AdditiveAttention",
+    "AttentionPooling",
+    "DotAttention",
+    "GeneralAttention",
+    "MultiHeadSelfAttention",
+    "ScaledDotProductAttention",
+    "SequenceEncoder",
+    "TextAttentionModule",
+    "TransformerBlock",
+    "make_attention",
+    "masked_softmax",
+]

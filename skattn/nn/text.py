@@ -1,0 +1,208 @@
+"""Token-sequence encoders with attention pooling, as plain torch modules.
+
+Input is a (B, T) tensor of token ids, right-padded with ``padding_idx``; the
+padding mask (bool, True = real token) is derived from it.
+"""
+
+import math
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from .attention import AttentionPooling, MultiHeadSelfAttention
+
+__all__ = ["TransformerBlock", "SequenceEncoder", "TextAttentionModule", "ENCODERS"]
+
+ENCODERS = ("pooling", "gru", "transformer")
+
+
+def sinusoidal_positions(T, D, device=None):
+    """Fixed sine/cosine position codes of shape (T, D) (Vaswani et al.)."""
+    position = torch.arange(T, device=device, dtype=torch.float32)[:, None]  # (T, 1)
+    freq = torch.exp(
+        torch.arange(0, D, 2, device=device, dtype=torch.float32) * (-math.log(10000.0) / D)
+    )  # (ceil(D/2),)
+    codes = torch.zeros(T, D, device=device)
+    codes[:, 0::2] = torch.sin(position * freq)
+    codes[:, 1::2] = torch.cos(position * freq[: D // 2])
+    return codes
+
+
+class TransformerBlock(nn.Module):
+    """Pre-norm Transformer encoder block: self-attention then a feed-forward layer."""
+
+    def __init__(self, d_model, num_heads, ff_dim, dropout=0.0):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(d_model)
+        self.attention = MultiHeadSelfAttention(d_model, num_heads, dropout=dropout)
+        self.norm2 = nn.LayerNorm(d_model)
+        self.ff = nn.Sequential(
+            nn.Linear(d_model, ff_dim), nn.GELU(), nn.Linear(ff_dim, d_model)
+        )
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x, mask=None, need_weights=False):
+        """x (B, T, D) -> (B, T, D) and weights (B, H, T, T) or None."""
+        attended, weights = self.attention(self.norm1(x), mask=mask, need_weights=need_weights)
+        x = x + self.dropout(attended)
+        x = x + self.dropout(self.ff(self.norm2(x)))
+        return x, weights
+
+
+class SequenceEncoder(nn.Module):
+    """Embed token ids, contextualize them, and pool them with attention.
+
+    Parameters
+    ----------
+    vocab_size : int
+        Number of token ids, padding and unknown included.
+    encoder : {"pooling", "gru", "transformer"}, default="pooling"
+        ``"pooling"``: attention pooling directly over the embeddings.
+        ``"gru"``: a bidirectional GRU, then attention pooling over its states.
+        ``"transformer"``: ``num_layers`` pre-norm Transformer blocks with
+        multi-head self-attention, then attention pooling.
+    attention : {"additive", "dot", "general", "scaled_dot"}, default="additive"
+        Scoring function of the pooling attention.
+    embedding_dim : int, default=64
+    hidden_size : int, default=None
+        GRU width per direction; ``embedding_dim // 2`` when None, so that the
+        pooled vector is ``embedding_dim`` wide for every encoder.
+    num_heads : int, default=2
+    num_layers : int, default=1
+        GRU or Transformer layers.
+    ff_dim : int, default=None
+        Feed-forward width of the Transformer blocks; ``2 * embedding_dim`` when None.
+    dropout : float, default=0.1
+    pool_values : {"embeddings", "states"}, default="embeddings"
+        What the pooling averages. ``"embeddings"``: the token embeddings, so
+        the encoder (GRU or Transformer) decides only *where* to look and the
+        document vector is a weighted average of the tokens themselves; the
+        pooling weights then account faithfully for what the output reads.
+        ``"states"``: the contextual states (more capacity; the weights then
+        point at positions whose states may carry other tokens' information).
+    padding_idx : int, default=0
+
+    Attributes
+    ----------
+    output_dim : int
+        Width of the pooled vector.
+    """
+
+    def __init__(
+        self,
+        vocab_size,
+        encoder="pooling",
+        attention="additive",
+        embedding_dim=64,
+        hidden_size=None,
+        num_heads=2,
+        num_layers=1,
+        ff_dim=None,
+        dropout=0.1,
+        pool_values="embeddings",
+        padding_idx=0,
+    ):
+        super().__init__()
+        if pool_values not in ("states", "embeddings"):
+            raise ValueError(
+                f"pool_values must be 'states' or 'embeddings', got {pool_values!r}."
+            )
+        self.pool_values = pool_values
+        if encoder not in ENCODERS:
+            raise ValueError(f"Unknown encoder {encoder!r}; expected one of {ENCODERS}.")
+        self.encoder = encoder
+        self.padding_idx = padding_idx
+        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=padding_idx)
+        self.dropout = nn.Dropout(dropout)
+        width = embedding_dim
+        if encoder == "gru":
+            hidden_size = max(1, embedding_dim // 2) if hidden_size is None else hidden_size
+            self.rnn = nn.GRU(
+                embedding_dim,
+                hidden_size,
+                num_layers=num_layers,
+                batch_first=True,
+                bidirectional=True,
+                dropout=dropout if num_layers > 1 else 0.0,
+            )
+            width = 2 * hidden_size
+        elif encoder == "transformer":
+            ff_dim = 2 * embedding_dim if ff_dim is None else ff_dim
+            self.blocks = nn.ModuleList(
+                TransformerBlock(embedding_dim, num_heads, ff_dim, dropout)
+                for _ in range(num_layers)
+            )
+            self.norm = nn.LayerNorm(embedding_dim)
+        self.pooling = AttentionPooling(width, score=attention)
+        self.output_dim = embedding_dim if pool_values == "embeddings" else width
+
+    def forward(self, x, need_weights=False):
+        """Encode token ids ``x`` of shape (B, T).
+
+        Returns
+        -------
+        pooled : Tensor of shape (B, output_dim)
+        weights : dict or None
+            With ``need_weights``: ``"pooling"`` (B, T) pooling weights and, for
+            the Transformer, ``"self_attention"``: a tuple with one
+            (B, H, T, T) tensor per layer.
+        """
+        mask = x != self.padding_idx  # (B, T), True = real token
+        embedded = self.dropout(self.embedding(x))  # (B, T, D)
+        h = embedded
+        layer_weights = []
+        if self.encoder == "gru":
+            lengths = mask.sum(1).clamp(min=1).cpu()
+            packed = pack_padded_sequence(h, lengths, batch_first=True, enforce_sorted=False)
+            h, _ = self.rnn(packed)
+            h, _ = pad_packed_sequence(h, batch_first=True, total_length=x.size(1))  # (B, T, 2*hidden)
+            h = self.dropout(h)  # (B, T, 2 * hidden)
+        elif self.encoder == "transformer":
+            h = h + sinusoidal_positions(x.size(1), h.size(-1), device=h.device)
+            for block in self.blocks:
+                h, w = block(h, mask=mask, need_weights=need_weights)
+                layer_weights.append(w)
+            h = self.norm(h)
+        if self.pool_values == "embeddings":
+            # Context decides where to look; the tokens themselves are what is read.
+            pooled, pool_weights = self.pooling.attend(h, embedded, mask=mask, need_weights=need_weights)
+        else:
+            pooled, pool_weights = self.pooling(h, mask=mask, need_weights=need_weights)
+        if not need_weights:
+            return pooled, None
+        weights = {"pooling": pool_weights}
+        if self.encoder == "transformer":
+            weights["self_attention"] = tuple(layer_weights)
+        return pooled, weights
+
+
+class TextAttentionModule(nn.Module):
+    """A :class:`SequenceEncoder` followed by a linear output layer.
+
+    ``forward(x)`` returns only the outputs (B, n_outputs), so that training and
+    prediction never carry attention weights; :meth:`attention` returns them.
+
+    Parameters
+    ----------
+    vocab_size : int
+    n_outputs : int
+        Number of classes (logits) or regression targets.
+    **encoder_params
+        Passed to :class:`SequenceEncoder`.
+    """
+
+    def __init__(self, vocab_size, n_outputs, **encoder_params):
+        super().__init__()
+        self.encoder = SequenceEncoder(vocab_size, **encoder_params)
+        self.head = nn.Linear(self.encoder.output_dim, n_outputs)
+
+    def forward(self, x):
+        """Token ids (B, T) -> outputs (B, n_outputs)."""
+        pooled, _ = self.encoder(x)
+        return self.head(self.encoder.dropout(pooled))
+
+    def attention(self, x):
+        """Token ids (B, T) -> (outputs (B, n_outputs), weights dict)."""
+        pooled, weights = self.encoder(x, need_weights=True)
+        return self.head(pooled), weights

@@ -1,0 +1,5 @@
+"""Attention estimators that take raw text."""
+
+from ._classes import AttentionTextClassifier, AttentionTextRegressor
+
+__all__ = ["AttentionTextClassifier", "AttentionTextRegressor"]

@@ -1,0 +1,395 @@
+"""Attention text classifier and regressor: raw documents in, attention out."""
+
+from numbers import Integral
+
+import numpy as np
+import pandas as pd
+import torch
+from skorch import NeuralNet, NeuralNetClassifier, NeuralNetRegressor
+from skorch.utils import is_dataset
+from sklearn.base import clone
+from sklearn.utils._param_validation import Interval, StrOptions, validate_parameter_constraints
+from sklearn.utils.validation import check_is_fitted
+
+from .._base import AttentionNetMixin, ClassifierNetMixin, RegressorNetMixin
+from .._skorch import PaddedBatchDataset, batch_loader
+from ..feature_extraction import SequenceVectorizer
+from ..feature_extraction._sequence import PAD_ID
+from ..nn.text import ENCODERS, TextAttentionModule
+from ..utils._validation import check_texts
+
+__all__ = ["AttentionTextClassifier", "AttentionTextRegressor"]
+
+_CONSTRAINTS = {
+    "encoder": [StrOptions(set(ENCODERS))],
+    "attention": [StrOptions({"additive", "dot", "general", "scaled_dot"})],
+    "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+    "num_heads": [Interval(Integral, 1, None, closed="left")],
+    "num_layers": [Interval(Integral, 1, None, closed="left")],
+    "max_epochs": [Interval(Integral, 0, None, closed="left")],
+    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "random_state": ["random_state"],
+}
+
+_PARAMS_DOC = """
+    Parameters
+    ----------
+    vectorizer : SequenceVectorizer, default=None
+        Turns documents into token ids; ``SequenceVectorizer(min_df=2)`` when
+        None (a token seen in one training document only cannot generalize). Its
+        parameters can be set (and grid-searched) as ``vectorizer__*``, e.g.
+        ``vectorizer__max_len=64``.
+    encoder : {"pooling", "gru", "transformer"}, default="pooling"
+        ``"pooling"``: attention pooling over the token embeddings (fastest,
+        linear in length). ``"gru"``: a bidirectional GRU, then attention
+        pooling. ``"transformer"``: ``num_layers`` Transformer blocks with
+        multi-head self-attention, then attention pooling.
+    attention : {"additive", "dot", "general", "scaled_dot"}, default="additive"
+        Scoring function of the pooling attention.
+    embedding_dim : int, default=64
+        Width of token embeddings and of the pooled document vector.
+    num_heads : int, default=2
+        Heads of the Transformer's self-attention (must divide ``embedding_dim``).
+    num_layers : int, default=1
+        GRU or Transformer layers.
+    max_epochs : int, default=10
+    lr : float, default=0.005
+    batch_size : int, default=64
+    optimizer : torch optimizer class, default=torch.optim.Adam
+        Its arguments go through ``optimizer__*`` (e.g. ``optimizer__weight_decay``).
+    train_split : callable or None, default=None
+        skorch's internal validation split, e.g. ``skorch.dataset.ValidSplit(0.1)``
+        (then ``valid_loss`` is recorded, for early stopping or checkpoints).
+        None trains on all of ``X``.
+    callbacks : list of skorch callbacks, default=None
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialization, shuffling and dropout during ``fit``
+        (torch's global RNG is restored afterwards). An int makes fits
+        reproducible.
+    device : str, default="cpu"
+        Torch device, e.g. ``"cuda"``.
+    verbose : int, default=0
+        1 prints skorch's per-epoch table.
+    **kwargs
+        skorch's other parameters, routed by prefix: ``module__dropout``,
+        ``module__hidden_size``, ``module__ff_dim`` (see
+        :class:`skattn.nn.SequenceEncoder`), ``optimizer__*``,
+        ``iterator_train__*``, ``callbacks__*``, and ``warm_start``.
+"""
+
+_ATTRIBUTES_DOC = """
+    vectorizer_ : SequenceVectorizer
+        The fitted vectorizer.
+    module_ : torch.nn.Module
+        The trained :class:`skattn.nn.TextAttentionModule`.
+    history_ : skorch.History
+        Per-epoch training record (``train_loss``, ``dur``, ...).
+    token_attention_ : pandas.Series
+        For each vocabulary token seen in training, the mean pooling attention
+        it receives over its occurrences in the training documents, sorted
+        descending (index: token; name ``"attention"``). Rare tokens in short
+        documents rank high by chance: see
+        :func:`skattn.inspection.top_tokens` to filter by count.
+"""
+
+
+class _TextAttentionMixin(AttentionNetMixin):
+    """Raw text handling shared by the text classifier and regressor."""
+
+    prefixes_ = NeuralNet.prefixes_ + ["vectorizer"]
+
+    def _store_text_params(self, vectorizer, encoder, attention, embedding_dim, num_heads,
+                           num_layers, random_state):
+        self.vectorizer = vectorizer
+        self.encoder = encoder
+        self.attention = attention
+        self.embedding_dim = embedding_dim
+        self.num_heads = num_heads
+        self.num_layers = num_layers
+        self.random_state = random_state
+
+    def _module_params(self):
+        return dict(
+            vocab_size=len(self.vectorizer_.vocabulary_),
+            n_outputs=self.n_outputs_,
+            encoder=self.encoder,
+            attention=self.attention,
+            embedding_dim=self.embedding_dim,
+            num_heads=self.num_heads,
+            num_layers=self.num_layers,
+            padding_idx=PAD_ID,
+        )
+
+    def _transform_input(self, X):
+        check_is_fitted(self, "vectorizer_")
+        return self.vectorizer_.transform(check_texts(X))
+
+    def fit(self, X, y):
+        """Fit the vectorizer and train the attention model on documents ``X``.
+
+        Parameters
+        ----------
+        X : list, ndarray or Series of str of shape (n_samples,)
+            Documents; None/NaN, non-str items and empty documents are rejected.
+        y : array-like of shape (n_samples,) (or (n_samples, n_outputs) for the regressor)
+
+        Returns
+        -------
+        self
+        """
+        validate_parameter_constraints(
+            _CONSTRAINTS,
+            {k: getattr(self, k) for k in _CONSTRAINTS},
+            caller_name=type(self).__name__,
+        )
+        if self.encoder == "transformer" and self.embedding_dim % self.num_heads:
+            raise ValueError(
+                f"embedding_dim={self.embedding_dim} must be divisible by "
+                f"num_heads={self.num_heads} for the transformer encoder."
+            )
+        texts = check_texts(X, allow_empty=False, min_samples=2)
+        target = self._encode_target(y, len(texts))
+        if not (self.warm_start and self.initialized_):
+            vectorizer = (
+                SequenceVectorizer(min_df=2) if self.vectorizer is None else clone(self.vectorizer)
+            )
+            vectorizer.set_params(**self.get_params_for("vectorizer"))
+            self.vectorizer_ = vectorizer.fit(texts)
+        ids = self.vectorizer_.transform(texts)
+        self._train(ids, target)
+        self.token_attention_ = self._token_attention(ids)
+        return self
+
+    def partial_fit(self, X, y, classes=None):
+        """Train for ``max_epochs`` more epochs without re-initializing (the
+        vocabulary stays the one learned at the first fit)."""
+        if not self.initialized_ or not hasattr(self, "vectorizer_"):
+            return self.fit(X, y)
+        texts = check_texts(X, allow_empty=False)
+        target = self._encode_target(y, len(texts))
+        ids = self.vectorizer_.transform(texts)
+        with_warm, self.warm_start = self.warm_start, True
+        try:
+            self._train(ids, target)
+        finally:
+            self.warm_start = with_warm
+        self.token_attention_ = self._token_attention(ids)
+        return self
+
+    def _pooling_weights(self, ids):
+        """(n_samples, max_len) pooling weights of id rows, 0 on padding."""
+        weights = np.zeros(ids.shape, dtype=np.float32)
+        start = 0
+        for Xi, _, w in self._attention(ids):
+            pooled = w["pooling"].cpu().numpy()  # (B, T_batch)
+            weights[start:start + len(pooled), : pooled.shape[1]] = pooled
+            start += len(pooled)
+        return weights
+
+    def _token_attention(self, ids):
+        weights = self._pooling_weights(ids)
+        real = ids != PAD_ID
+        n_tokens = len(self.vectorizer_.index_to_token_)
+        total = np.bincount(ids[real], weights=weights[real], minlength=n_tokens)
+        count = np.bincount(ids[real], minlength=n_tokens)
+        seen = count > 0
+        series = pd.Series(
+            total[seen] / count[seen],
+            index=pd.Index(self.vectorizer_.index_to_token_[seen], name="token"),
+            name="attention",
+        )
+        return series.sort_values(ascending=False, kind="stable")
+
+    def explain(self, X):
+        """Per-token attention of each document, as a tidy DataFrame.
+
+        Parameters
+        ----------
+        X : list, ndarray or Series of str of shape (n_samples,)
+
+        Returns
+        -------
+        explanation : pandas.DataFrame
+            One row per (document, token position) with columns ``sample``
+            (position of the document in ``X``), ``position``, ``token`` (the
+            token as written, also where it is out of vocabulary),
+            ``in_vocabulary`` and ``weight`` (pooling attention; it sums to 1
+            over each document's tokens). Documents without tokens have no rows.
+        """
+        check_is_fitted(self, "vectorizer_")
+        texts = check_texts(X)
+        tokens = self.vectorizer_.tokenize(texts)
+        ids = self.vectorizer_.transform(texts)
+        weights = self._pooling_weights(ids)
+        real = ids != PAD_ID
+        sample, position = np.nonzero(real)
+        flat_tokens = np.empty(int(real.sum()), dtype=object)
+        flat_tokens[:] = [t for doc in tokens for t in doc]
+        return pd.DataFrame(
+            {
+                "sample": sample,
+                "position": position,
+                "token": flat_tokens,
+                "in_vocabulary": ids[real] != 1,
+                "weight": weights[real],
+            }
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        return tags
+
+
+def _text_net_kwargs(kwargs, **defaults):
+    """skorch arguments with skattn's defaults (batched, padding-trimmed loading)."""
+    for key, value in defaults.items():
+        kwargs.setdefault(key, value)
+    kwargs.setdefault("iterator_train", batch_loader)
+    kwargs.setdefault("iterator_valid", batch_loader)
+    kwargs.setdefault("iterator_train__shuffle", True)
+    kwargs.setdefault("dataset", PaddedBatchDataset)
+    return kwargs
+
+
+class AttentionTextClassifier(ClassifierNetMixin, _TextAttentionMixin, NeuralNetClassifier):
+    __doc__ = (
+        """Text classifier that learns which tokens to attend to.
+
+    Takes raw documents, learns a vocabulary, trains an attention encoder with
+    skorch, and exposes the learned attention per token (``token_attention_``)
+    and per document (:meth:`explain`). Labels may be of any type (strings too).
+"""
+        + _PARAMS_DOC
+        + """    classes : array-like, default=None
+        The labels, if they should not be inferred from ``y``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+"""
+        + _ATTRIBUTES_DOC
+        + """
+    Examples
+    --------
+    >>> from skattn.datasets import load_movie_reviews
+    >>> from skattn.text import AttentionTextClassifier
+    >>> X, y = load_movie_reviews(return_X_y=True)
+    >>> clf = AttentionTextClassifier(max_epochs=2, random_state=0).fit(X[:2000], y[:2000])
+    >>> clf.predict(["a gorgeous , witty , seductive movie ."])  # doctest: +SKIP
+    array(['pos'], dtype=object)
+    >>> clf.explain(["a gorgeous , witty , seductive movie ."]).head(3)  # doctest: +SKIP
+    """
+    )
+
+    def __init__(
+        self,
+        *,
+        vectorizer=None,
+        encoder="pooling",
+        attention="additive",
+        embedding_dim=64,
+        num_heads=2,
+        num_layers=1,
+        max_epochs=10,
+        lr=0.005,
+        batch_size=64,
+        optimizer=torch.optim.Adam,
+        train_split=None,
+        callbacks=None,
+        random_state=None,
+        device="cpu",
+        verbose=0,
+        classes=None,
+        **kwargs,
+    ):
+        self._store_text_params(
+            vectorizer, encoder, attention, embedding_dim, num_heads, num_layers, random_state
+        )
+        super().__init__(
+            **_text_net_kwargs(
+                kwargs, module=TextAttentionModule, criterion=torch.nn.CrossEntropyLoss
+            ),
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            train_split=train_split,
+            callbacks=callbacks,
+            device=device,
+            verbose=verbose,
+            classes=classes,
+        )
+
+    def predict_proba(self, X):
+        """Class probabilities of documents ``X``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
+        """
+        return super().predict_proba(X if is_dataset(X) else self._transform_input(X))
+
+
+class AttentionTextRegressor(RegressorNetMixin, _TextAttentionMixin, NeuralNetRegressor):
+    __doc__ = (
+        """Text regressor that learns which tokens to attend to.
+
+    Same model as :class:`AttentionTextClassifier` with a mean squared error
+    loss; ``y`` may be 1-D or 2-D (several targets).
+"""
+        + _PARAMS_DOC
+        + """
+    Attributes
+    ----------
+    n_outputs_ : int
+        Number of targets.
+"""
+        + _ATTRIBUTES_DOC
+    )
+
+    def __init__(
+        self,
+        *,
+        vectorizer=None,
+        encoder="pooling",
+        attention="additive",
+        embedding_dim=64,
+        num_heads=2,
+        num_layers=1,
+        max_epochs=10,
+        lr=0.005,
+        batch_size=64,
+        optimizer=torch.optim.Adam,
+        train_split=None,
+        callbacks=None,
+        random_state=None,
+        device="cpu",
+        verbose=0,
+        **kwargs,
+    ):
+        self._store_text_params(
+            vectorizer, encoder, attention, embedding_dim, num_heads, num_layers, random_state
+        )
+        super().__init__(
+            **_text_net_kwargs(kwargs, module=TextAttentionModule, criterion=torch.nn.MSELoss),
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            train_split=train_split,
+            callbacks=callbacks,
+            device=device,
+            verbose=verbose,
+        )
+
+    def predict(self, X):
+        """Predict targets of documents ``X``.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        return super().predict(X if is_dataset(X) else self._transform_input(X))

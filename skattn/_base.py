@@ -154,7 +154,8 @@ class ClassifierNetMixin:
         y_pred : ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        proba = self.predict_proba(X)  # raises NotFittedError before classes_ is read
+        return self.classes_[proba.argmax(axis=1)]
 
 
 class RegressorNetMixin:

@@ -10,6 +10,7 @@ from .attention import (
     make_attention,
     masked_softmax,
 )
+from .seq2seq import Seq2SeqModule
 from .text import SequenceEncoder, TextAttentionModule, TransformerBlock
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "GeneralAttention",
     "MultiHeadSelfAttention",
     "ScaledDotProductAttention",
+    "Seq2SeqModule",
     "SequenceEncoder",
     "TextAttentionModule",
     "TransformerBlock",

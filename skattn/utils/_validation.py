@@ -17,7 +17,9 @@ def _positions(mask, limit=5):
 def check_texts(X, *, name="X", allow_empty=True, min_samples=1):
     """Validate a 1-D collection of documents and return it as a list of str.
 
-    Accepts a list or tuple of str, a 1-D numpy array, or a pandas Series.
+    Accepts a list or tuple of str, a 1-D numpy array, a pandas Series, or a
+    single text column in 2-D form (an (n, 1) array or one-column DataFrame, as
+    a ColumnTransformer passes it on).
 
     Parameters
     ----------
@@ -37,7 +39,7 @@ def check_texts(X, *, name="X", allow_empty=True, min_samples=1):
     TypeError
         ``X`` is a single string, not a sequence, or holds non-str items.
     ValueError
-        ``X`` is not 1-D, holds None/NaN, too few documents, or empty documents
+        ``X`` has several columns, holds None/NaN, too few documents, or empty documents
         where they are not allowed.
     """
     if isinstance(X, (str, bytes)):
@@ -48,15 +50,11 @@ def check_texts(X, *, name="X", allow_empty=True, min_samples=1):
     if isinstance(X, pd.DataFrame):
         if X.shape[1] != 1:
             raise ValueError(
-                f"{name} must be 1-D (one document per sample), got a DataFrame with "
-                f"{X.shape[1]} columns; select the text column by name, e.g. df['text'], "
-                "or ColumnTransformer([(..., estimator, 'text')])."
+                f"{name} must hold one document per sample, got a DataFrame with "
+                f"{X.shape[1]} columns; select the text column, e.g. df['text'], or in a "
+                "ColumnTransformer pass the estimator only that column."
             )
-        raise ValueError(
-            f"{name} must be 1-D (one document per sample), got a DataFrame of shape "
-            f"{X.shape}; pass the column as a Series (df[{X.columns[0]!r}]), or in a "
-            f"ColumnTransformer select it with the string {X.columns[0]!r} rather than a list."
-        )
+        X = X.iloc[:, 0]
     if isinstance(X, pd.Series):
         values = X.to_numpy(dtype=object)
     elif isinstance(X, np.ndarray):
@@ -73,14 +71,13 @@ def check_texts(X, *, name="X", allow_empty=True, min_samples=1):
             f"{name} must be a list, numpy array or pandas Series of str, got "
             f"{type(X).__name__}."
         )
+    if values.ndim == 2 and values.shape[1] == 1:
+        # One text column, as a ColumnTransformer hands it over.
+        values = values[:, 0]
     if values.ndim != 1:
-        if values.ndim == 2 and values.shape[1] == 1:
-            hint = " Flatten it with X.ravel() or select the column as a 1-D Series."
-        else:
-            hint = ""
         raise ValueError(
-            f"{name} must be 1-D (one document per sample), got an array of shape "
-            f"{values.shape}.{hint}"
+            f"{name} must hold one document per sample (1-D, or 2-D with a single "
+            f"column), got an array of shape {values.shape}."
         )
     if len(values) < min_samples:
         raise ValueError(

@@ -32,13 +32,18 @@ class PaddedBatchDataset(Dataset):
     """skorch Dataset of right-padded id rows, cut to each batch's longest row.
 
     Used with :func:`batch_loader`: every batch is as wide as its longest
-    document, not as wide as ``max_len``. Padding id is 0.
+    document, not as wide as ``max_len``. Padding id is ``pad_id`` (0 unless
+    given, e.g. ``dataset__pad_id`` of a net).
     """
+
+    def __init__(self, X, y=None, length=None, pad_id=0):
+        super().__init__(X, y, length)
+        self.pad_id = pad_id
 
     def transform(self, X, y):
         X = np.asarray(X)
         if X.ndim == 2 and X.shape[1]:
-            real = X != 0
+            real = X != self.pad_id
             width = int(real.any(0).nonzero()[0].max() + 1) if real.any() else 1
             X = X[:, :width]
         return X, (torch.zeros(len(X)) if y is None else y)

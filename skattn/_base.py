@@ -16,6 +16,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, column_or_1d
 
 from ._skorch import seeded
+from .callbacks import StopOnNonFiniteLoss
 
 __all__ = ["AttentionNetMixin", "ClassifierNetMixin", "RegressorNetMixin"]
 
@@ -51,6 +52,12 @@ class AttentionNetMixin:
         self.module_ = self.initialized_instance(self.module, params)
         return self
 
+    @property
+    def _default_callbacks(self):
+        return list(super()._default_callbacks) + [
+            ("stop_on_nonfinite_loss", StopOnNonFiniteLoss())
+        ]
+
     def get_params_for_optimizer(self, prefix, named_parameters):
         """skorch hook: use the fused Adam/AdamW kernels where torch has them,
         unless ``optimizer__fused`` says otherwise (several times faster on CPU
@@ -73,16 +80,7 @@ class AttentionNetMixin:
             # NeuralNet.partial_fit is skorch's loop; called directly because
             # this class's fit/partial_fit take raw, unencoded input.
             super().partial_fit(X, y)
-        self._check_training_finite()
         return self
-
-    def _check_training_finite(self):
-        losses = self.history[:, "train_loss"] if len(self.history) else []
-        if len(losses) and not np.isfinite(losses[-1]):
-            raise FloatingPointError(
-                f"Training diverged: the training loss became {losses[-1]} at epoch "
-                f"{len(losses)}. Lower lr, or scale the inputs/targets."
-            )
 
     def _as_batches(self, X):
         """Yield the module input of each prediction batch of the encoded ``X``

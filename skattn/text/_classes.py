@@ -15,6 +15,8 @@ from .._base import AttentionNetMixin, ClassifierNetMixin, RegressorNetMixin
 from .._skorch import PaddedBatchDataset, batch_loader
 from ..feature_extraction import SequenceVectorizer
 from ..feature_extraction._sequence import PAD_ID
+from ..inspection._attribution import ATTRIBUTION_METHODS, embedding_attribution
+from ..inspection._rollout import pooling_rollout
 from ..nn.text import ENCODERS, TextAttentionModule
 from ..utils._validation import check_texts
 
@@ -30,6 +32,8 @@ _CONSTRAINTS = {
     "batch_size": [Interval(Integral, 1, None, closed="left")],
     "random_state": ["random_state"],
 }
+
+_EXPLAIN_METHODS = ("attention", "rollout") + ATTRIBUTION_METHODS
 
 _PARAMS_DOC = """
     Parameters
@@ -200,12 +204,69 @@ class _TextAttentionMixin(AttentionNetMixin):
         )
         return series.sort_values(ascending=False, kind="stable")
 
-    def explain(self, X):
-        """Per-token attention of each document, as a tidy DataFrame.
+    def _token_scores(self, ids, method="attention", *, residual=True, n_steps=20):
+        """(n_samples, max_len) per-token scores of id rows, 0 on padding."""
+        if method not in _EXPLAIN_METHODS:
+            raise ValueError(
+                f"method must be one of {_EXPLAIN_METHODS}, got {method!r}."
+            )
+        if method == "attention":
+            return self._pooling_weights(ids)
+        scores = np.zeros(ids.shape, dtype=np.float32)
+        start = 0
+        if method == "rollout":
+            for _, _, w in self._attention(ids):
+                layers = [layer.cpu().numpy() for layer in w.get("self_attention", ())]
+                rolled = pooling_rollout(w["pooling"].cpu().numpy(), layers, residual=residual)
+                scores[start:start + len(rolled), : rolled.shape[1]] = rolled
+                start += len(rolled)
+            return scores
+        self.check_is_fitted()
+        self._set_training(False)
+        for Xi in self._as_batches(ids):
+            batch = embedding_attribution(
+                self.module_,
+                self.module_.encoder.embedding,
+                Xi,
+                self._attribution_target(Xi),
+                method=method,
+                n_steps=n_steps,
+            ).cpu().numpy()  # (B, T_batch)
+            scores[start:start + len(batch), : batch.shape[1]] = batch
+            start += len(batch)
+        return scores
+
+    def _attribution_target(self, Xi):
+        """The scalar explained per sample: the sum of the outputs (regressor)."""
+        return lambda outputs: outputs.sum(-1)
+
+    def explain(self, X, method="attention", *, residual=True, n_steps=20):
+        """Per-token attention (or attribution) of each document, as a tidy DataFrame.
 
         Parameters
         ----------
         X : list, ndarray or Series of str of shape (n_samples,)
+        method : {"attention", "rollout", "gradient", "integrated_gradients"}, \
+                default="attention"
+            ``"attention"``: the pooling attention weights.
+            ``"rollout"``: the pooling attention rolled out through the
+            Transformer's self-attention layers (Abnar & Zuidema, 2020; see
+            :func:`skattn.inspection.pooling_rollout`): how much each input
+            token feeds the positions the pooling attends to. Encoders without
+            self-attention (``"pooling"``, ``"gru"``) have nothing to roll out:
+            it equals ``"attention"``.
+            ``"gradient"``: gradient x input over the token embeddings.
+            ``"integrated_gradients"``: integrated gradients over the token
+            embeddings from an all-zero baseline.
+            The attributions explain the log-probability of the predicted class
+            (classifier) or the prediction, summed over targets (regressor);
+            they are signed and do not sum to 1.
+        residual : bool, default=True
+            Rollout only: account for the residual connections as
+            ``0.5 * A + 0.5 * I`` per layer. ``False`` takes the pure product
+            of the attention weights.
+        n_steps : int, default=20
+            Integrated gradients only: steps of the path integral.
 
         Returns
         -------
@@ -213,14 +274,15 @@ class _TextAttentionMixin(AttentionNetMixin):
             One row per (document, token position) with columns ``sample``
             (position of the document in ``X``), ``position``, ``token`` (the
             token as written, also where it is out of vocabulary),
-            ``in_vocabulary`` and ``weight`` (pooling attention; it sums to 1
-            over each document's tokens). Documents without tokens have no rows.
+            ``in_vocabulary`` and ``weight`` (the score of ``method``; for
+            ``"attention"`` and ``"rollout"`` it sums to 1 over each document's
+            tokens). Documents without tokens have no rows.
         """
         check_is_fitted(self, "vectorizer_")
         texts = check_texts(X)
         tokens = self.vectorizer_.tokenize(texts)
         ids = self.vectorizer_.transform(texts)
-        weights = self._pooling_weights(ids)
+        weights = self._token_scores(ids, method, residual=residual, n_steps=n_steps)
         real = ids != PAD_ID
         sample, position = np.nonzero(real)
         flat_tokens = np.empty(int(real.sum()), dtype=object)
@@ -234,6 +296,61 @@ class _TextAttentionMixin(AttentionNetMixin):
                 "weight": weights[real],
             }
         )
+
+    def attention_layers(self, X):
+        """Per-layer, per-head self-attention weights of the Transformer encoder.
+
+        The layout is Hugging Face's ``output_attentions``, so one document's
+        slice can go to ``bertviz.head_view`` unchanged (see
+        :func:`skattn.inspection.to_bertviz`).
+
+        Parameters
+        ----------
+        X : list, ndarray or Series of str of shape (n_samples,)
+
+        Returns
+        -------
+        attention : tuple of ndarray of shape (n_samples, num_heads, T, T)
+            One array per layer, first layer first; ``T`` is the longest
+            document's token count. Rows are queries, columns keys; padding
+            rows and columns of shorter documents are 0.
+        tokens : list of list of str
+            Each document's tokens, as written.
+
+        Raises
+        ------
+        ValueError
+            For the ``"pooling"`` and ``"gru"`` encoders, which have no
+            self-attention layers (use :meth:`explain`).
+        """
+        check_is_fitted(self, "vectorizer_")
+        if self.encoder != "transformer":
+            raise ValueError(
+                f"encoder={self.encoder!r} has no self-attention layers; only the "
+                "'transformer' encoder has per-layer, per-head weights. Use explain() "
+                "for its pooling attention."
+            )
+        texts = check_texts(X)
+        tokens = self.vectorizer_.tokenize(texts)
+        ids = self.vectorizer_.transform(texts)
+        real = ids != PAD_ID
+        width = int(real.sum(1).max(initial=0))
+        heads = self.module_.encoder.blocks[0].attention.num_heads
+        layers = [
+            np.zeros((len(ids), heads, width, width), dtype=np.float32)
+            for _ in self.module_.encoder.blocks
+        ]
+        start = 0
+        for _, _, w in self._attention(ids[:, : max(width, 1)]):
+            for full, layer in zip(layers, w["self_attention"]):
+                layer = layer.cpu().numpy()  # (B, H, T_batch, T_batch)
+                B, _, T, _ = layer.shape
+                full[start:start + B, :, :T, :T] = layer
+            start += B
+        # Padded queries still attend over real keys; zero their rows.
+        for full in layers:
+            full *= real[:, None, :width, None]
+        return tuple(layers), tokens
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -276,10 +393,16 @@ class AttentionTextClassifier(ClassifierNetMixin, _TextAttentionMixin, NeuralNet
     >>> from skattn.datasets import load_movie_reviews
     >>> from skattn.text import AttentionTextClassifier
     >>> X, y = load_movie_reviews(return_X_y=True)
-    >>> clf = AttentionTextClassifier(max_epochs=2, random_state=0).fit(X[:2000], y[:2000])
+    >>> clf = AttentionTextClassifier(max_epochs=2, random_state=0).fit(X[::5], y[::5])
+    >>> clf.classes_
+    array(['neg', 'pos'], dtype=object)
     >>> clf.predict(["a gorgeous , witty , seductive movie ."])  # doctest: +SKIP
     array(['pos'], dtype=object)
-    >>> clf.explain(["a gorgeous , witty , seductive movie ."]).head(3)  # doctest: +SKIP
+    >>> explanation = clf.explain(["a gorgeous , witty , seductive movie ."])
+    >>> explanation.columns.tolist()
+    ['sample', 'position', 'token', 'in_vocabulary', 'weight']
+    >>> round(float(explanation["weight"].sum()), 3)
+    1.0
     """
     )
 
@@ -321,6 +444,12 @@ class AttentionTextClassifier(ClassifierNetMixin, _TextAttentionMixin, NeuralNet
             verbose=verbose,
             classes=classes,
         )
+
+    def _attribution_target(self, Xi):
+        """The scalar explained per sample: the log-probability of the predicted class."""
+        with torch.no_grad():
+            predicted = self.module_(Xi).argmax(-1, keepdim=True)  # (B, 1)
+        return lambda outputs: outputs.log_softmax(-1).gather(-1, predicted).squeeze(-1)
 
     def predict_proba(self, X):
         """Class probabilities of documents ``X``.

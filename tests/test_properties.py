@@ -11,7 +11,7 @@ from skattn.nn import AttentionPooling, MultiHeadSelfAttention, make_attention
 texts = st.lists(st.text(max_size=40), min_size=1, max_size=8)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(train=texts, test=texts, max_len=st.integers(1, 12))
 def test_vectorizer_on_random_text(train, test, max_len):
     vec = SequenceVectorizer(max_len=max_len, analyzer="char")
@@ -40,7 +40,7 @@ def masked_batches(draw):
     return x, mask
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(batch=masked_batches(), kind=st.sampled_from(["additive", "dot", "general", "scaled_dot"]))
 def test_pooling_weights_properties(batch, kind):
     x, mask = batch

@@ -63,8 +63,8 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
     >>> from skattn.feature_extraction import SequenceVectorizer
     >>> vec = SequenceVectorizer(max_len=4).fit(["a good film", "a bad film"])
     >>> vec.transform(["a good good film !"])
-    array([[2, 4, 4, 3]])
-    >>> vec.inverse_transform([[2, 4, 1, 0]])
+    array([[2, 5, 5, 3]])
+    >>> vec.inverse_transform([[2, 5, 1, 0]])
     [['a', 'good', '<unk>']]
     """
 

@@ -1,0 +1,479 @@
+"""AttentionSeq2Seq: raw source texts in, generated target texts and alignments out."""
+
+from numbers import Integral, Real
+from typing import NamedTuple
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from skorch.dataset import Dataset
+from sklearn.utils._param_validation import Interval, StrOptions, validate_parameter_constraints
+from sklearn.utils.validation import check_is_fitted
+
+from .._base import AttentionNetMixin
+from .._skorch import batch_loader
+from ..feature_extraction import SequenceVectorizer
+from ..feature_extraction._sequence import PAD_ID
+from ..nn.seq2seq import RNNS, Seq2SeqModule
+from ..utils._validation import check_texts
+from ._metrics import corpus_bleu
+
+__all__ = ["AttentionSeq2Seq", "Alignment"]
+
+# Target ids: the target vectorizer's ids (0 pad, 1 unknown, 2.. tokens) shifted
+# up by two to make room for BOS and EOS; padding stays 0.
+BOS_ID, EOS_ID = 1, 2
+_SHIFT = 2
+_RESERVED = ("<pad>", "<bos>", "<eos>")
+EOS_TOKEN = "<eos>"
+
+_ANALYZER = [StrOptions({"word", "char"}), callable]
+_CONSTRAINTS = {
+    "source_analyzer": _ANALYZER,
+    "target_analyzer": _ANALYZER,
+    "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+    "hidden_size": [Interval(Integral, 1, None, closed="left")],
+    "rnn": [StrOptions(set(RNNS))],
+    "attention": [StrOptions({"additive", "general", "dot"})],
+    "teacher_forcing_ratio": [Interval(Real, 0, 1, closed="both")],
+    "beam_width": [Interval(Integral, 1, None, closed="left")],
+    "max_output_len": [Interval(Integral, 1, None, closed="left")],
+    "max_epochs": [Interval(Integral, 0, None, closed="left")],
+    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "random_state": ["random_state"],
+}
+
+
+class Alignment(NamedTuple):
+    """The attention of one generated (or given) output over its source.
+
+    Attributes
+    ----------
+    source_tokens : list of str
+        The source tokens as written (out-of-vocabulary ones included).
+    target_tokens : list of str
+        The output tokens, ending with ``"<eos>"`` where the output ended.
+    weights : ndarray of shape (len(target_tokens), len(source_tokens))
+        ``weights[j, i]``: attention of output step ``j`` on source token
+        ``i``; each row sums to 1 (rows of an empty source are empty).
+    """
+
+    source_tokens: list
+    target_tokens: list
+    weights: np.ndarray
+
+
+def _trim(ids):
+    """Cut right-padded id rows to the longest row of the batch (at least 1 column)."""
+    ids = np.asarray(ids)
+    real = (ids != PAD_ID).any(0)
+    width = int(real.nonzero()[0].max() + 1) if real.any() else 1
+    return ids[:, :width]
+
+
+class Seq2SeqDataset(Dataset):
+    """skorch Dataset of ``{"source": ids, "target": ids}`` (and target ids as
+    ``y``), each cut to its batch's longest row. Padding id is 0."""
+
+    def transform(self, X, y):
+        X = {key: _trim(value) for key, value in X.items()}
+        return X, (torch.zeros(len(X["source"])) if y is None else _trim(y))
+
+
+class AttentionSeq2Seq(AttentionNetMixin, NeuralNet):
+    """Attention encoder-decoder (Bahdanau et al., 2015) on raw texts.
+
+    Learns to map source texts to target texts: a recurrent encoder reads the
+    source tokens, and at every output step the decoder attends over them
+    (``alpha_ij = softmax_i score(h_{j-1}, x_i)``) and reads the context
+    ``c_j = sum_i alpha_ij x_i``. :meth:`predict` generates with greedy or beam
+    search, :meth:`score` is corpus BLEU, and :meth:`explain` returns the
+    alignment of each output step over the source tokens. Training is skorch's
+    loop on a token-level cross-entropy that ignores padding.
+
+    Parameters
+    ----------
+    source_analyzer, target_analyzer : {"word", "char"} or callable, default="word"
+        Tokenization of each side (see
+        :class:`~skattn.feature_extraction.SequenceVectorizer`): ``"word"``
+        (words and punctuation marks), ``"char"`` (characters), or a callable
+        document -> tokens. Outputs are detokenized by joining tokens with
+        ``""`` for ``"char"`` and ``" "`` otherwise. Both sides are lowercased
+        unless ``source_vectorizer__lowercase=False`` /
+        ``target_vectorizer__lowercase=False``.
+    embedding_dim : int, default=32
+        Width of source and target token embeddings.
+    hidden_size : int, default=64
+        Width of the annotations and of the decoder state (the bidirectional
+        encoder runs ``hidden_size // 2`` units per direction; even values only).
+    rnn : {"gru", "lstm"}, default="gru"
+        Recurrent cell of the encoder and of the decoder.
+    attention : {"additive", "general", "dot"}, default="additive"
+        Score of a source annotation ``x`` for the decoder state ``h``:
+        Bahdanau's ``v^T tanh(W h + U x)``, Luong's ``h^T W x``, or ``h . x``.
+    teacher_forcing_ratio : float in [0, 1], default=1.0
+        Probability, per sample and output step, that training feeds the true
+        previous token rather than the model's own prediction.
+    beam_width : int, default=1
+        Beam search width of :meth:`predict`, :meth:`score` and
+        :meth:`explain`; 1 is greedy decoding.
+    max_output_len : int, default=64
+        Most tokens generated per output (the end-of-sequence token included).
+    max_epochs : int, default=10
+    lr : float, default=0.005
+    batch_size : int, default=64
+    optimizer : torch optimizer class, default=torch.optim.Adam
+    train_split : callable or None, default=None
+        skorch's internal validation split, e.g. ``skorch.dataset.ValidSplit(0.1)``
+        (records ``valid_loss``, computed with teacher forcing). None trains on
+        all the data.
+    callbacks : list of skorch callbacks, default=None
+        Added to the default ``gradient_clip``
+        (:class:`skorch.callbacks.GradientNormClipping` at norm 5; tune with
+        ``callbacks__gradient_clip__gradient_clip_value``, remove with
+        ``callbacks__gradient_clip=None``).
+    random_state : int, RandomState instance or None, default=None
+        Seeds initialization, shuffling and teacher forcing draws during
+        ``fit`` (torch's global RNG is restored afterwards).
+    device : str, default="cpu"
+    verbose : int, default=0
+        1 prints skorch's per-epoch table.
+    **kwargs
+        skorch's other parameters, routed by prefix: ``source_vectorizer__*``
+        and ``target_vectorizer__*`` (e.g. ``source_vectorizer__min_df=2``,
+        ``target_vectorizer__max_len=32``: targets are cut to ``max_len``
+        tokens), ``module__*`` (``module__dropout``,
+        ``module__bidirectional``, ``module__num_layers``; see
+        :class:`skattn.nn.Seq2SeqModule`), ``optimizer__*``,
+        ``iterator_train__*``, ``callbacks__*``, and ``warm_start``.
+
+    Attributes
+    ----------
+    source_vectorizer_, target_vectorizer_ : SequenceVectorizer
+        The fitted vectorizers of each side.
+    n_outputs_ : int
+        Number of target ids: the target vocabulary plus padding, BOS and EOS.
+    module_ : skattn.nn.Seq2SeqModule
+    history_ : skorch.History
+
+    Examples
+    --------
+    >>> from skattn.datasets import make_dates
+    >>> from skattn.seq2seq import AttentionSeq2Seq
+    >>> X, y = make_dates(5000, random_state=0)
+    >>> model = AttentionSeq2Seq(source_analyzer="char", target_analyzer="char",
+    ...                          max_epochs=15, random_state=0)
+    >>> model.fit(X, y).predict(["3 March 2021"])  # doctest: +SKIP
+    ['2021-03-03']
+    >>> alignment = model.explain(["3 March 2021"])[0]  # doctest: +SKIP
+    >>> alignment.weights.shape  # doctest: +SKIP
+    (11, 12)
+    """
+
+    prefixes_ = NeuralNet.prefixes_ + ["source_vectorizer", "target_vectorizer"]
+
+    def __init__(
+        self,
+        *,
+        source_analyzer="word",
+        target_analyzer="word",
+        embedding_dim=32,
+        hidden_size=64,
+        rnn="gru",
+        attention="additive",
+        teacher_forcing_ratio=1.0,
+        beam_width=1,
+        max_output_len=64,
+        max_epochs=10,
+        lr=0.005,
+        batch_size=64,
+        optimizer=torch.optim.Adam,
+        train_split=None,
+        callbacks=None,
+        random_state=None,
+        device="cpu",
+        verbose=0,
+        **kwargs,
+    ):
+        self.source_analyzer = source_analyzer
+        self.target_analyzer = target_analyzer
+        self.embedding_dim = embedding_dim
+        self.hidden_size = hidden_size
+        self.rnn = rnn
+        self.attention = attention
+        self.teacher_forcing_ratio = teacher_forcing_ratio
+        self.beam_width = beam_width
+        self.max_output_len = max_output_len
+        self.random_state = random_state
+        kwargs.setdefault("criterion__ignore_index", PAD_ID)
+        kwargs.setdefault("iterator_train", batch_loader)
+        kwargs.setdefault("iterator_valid", batch_loader)
+        kwargs.setdefault("iterator_train__shuffle", True)
+        kwargs.setdefault("dataset", Seq2SeqDataset)
+        super().__init__(
+            module=Seq2SeqModule,
+            criterion=torch.nn.CrossEntropyLoss,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            train_split=train_split,
+            callbacks=callbacks,
+            device=device,
+            verbose=verbose,
+            **kwargs,
+        )
+
+    @property
+    def _default_callbacks(self):
+        from skorch.callbacks import GradientNormClipping
+
+        return list(super()._default_callbacks) + [
+            ("gradient_clip", GradientNormClipping(gradient_clip_value=5.0))
+        ]
+
+    # -- module and loss hooks ----------------------------------------------
+
+    def _module_params(self):
+        return dict(
+            source_vocab_size=len(self.source_vectorizer_.vocabulary_),
+            target_vocab_size=self.n_outputs_,
+            embedding_dim=self.embedding_dim,
+            hidden_size=self.hidden_size,
+            rnn=self.rnn,
+            attention=self.attention,
+            teacher_forcing_ratio=self.teacher_forcing_ratio,
+            padding_idx=PAD_ID,
+            bos_idx=BOS_ID,
+            eos_idx=EOS_ID,
+        )
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """Token cross-entropy: logits (B, T, V) against target ids (B, T),
+        padding ignored."""
+        y_true = torch.as_tensor(y_true, device=y_pred.device)
+        return self.criterion_(y_pred.transpose(1, 2), y_true)  # (B, V, T) vs (B, T)
+
+    # -- encoding -------------------------------------------------------------
+
+    def _validate(self):
+        validate_parameter_constraints(
+            _CONSTRAINTS,
+            {k: getattr(self, k) for k in _CONSTRAINTS},
+            caller_name=type(self).__name__,
+        )
+        params = self.get_params_for("module")
+        if params.get("bidirectional", True) and self.hidden_size % 2:
+            raise ValueError(
+                f"hidden_size={self.hidden_size} must be even: the bidirectional encoder "
+                "runs hidden_size // 2 units per direction (or set "
+                "module__bidirectional=False)."
+            )
+
+    def _check_pairs(self, X, y, *, allow_empty):
+        if X is None:
+            raise ValueError("X (source texts) is required, got None.")
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y (the target texts), got None."
+            )
+        sources = check_texts(X, name="X (source texts)", allow_empty=allow_empty)
+        targets = check_texts(y, name="y (target texts)", allow_empty=allow_empty)
+        if len(sources) != len(targets):
+            raise ValueError(
+                f"X and y have inconsistent numbers of samples: {len(sources)} source "
+                f"texts and {len(targets)} target texts."
+            )
+        return sources, targets
+
+    def _fit_vectorizers(self, sources, targets):
+        for side, analyzer, texts in (
+            ("source", self.source_analyzer, sources),
+            ("target", self.target_analyzer, targets),
+        ):
+            vectorizer = SequenceVectorizer(analyzer=analyzer)
+            vectorizer.set_params(**self.get_params_for(f"{side}_vectorizer"))
+            setattr(self, f"{side}_vectorizer_", vectorizer.fit(texts))
+        self.n_outputs_ = len(self.target_vectorizer_.vocabulary_) + _SHIFT
+
+    def _source_ids(self, texts):
+        return self.source_vectorizer_.transform(texts)
+
+    def _target_ids(self, texts):
+        """Target texts -> (n, max_len + 1) ids: shifted token ids, then EOS, then padding."""
+        ids = self.target_vectorizer_.transform(texts)  # (n, L), 0 pad, 1 unknown
+        n, L = ids.shape
+        out = np.zeros((n, L + 1), dtype=np.int64)
+        out[:, :L] = np.where(ids != PAD_ID, ids + _SHIFT, PAD_ID)
+        out[np.arange(n), (ids != PAD_ID).sum(1)] = EOS_ID
+        return out
+
+    def _train_pairs(self, sources, targets):
+        source_ids, target_ids = self._source_ids(sources), self._target_ids(targets)
+        return self._train({"source": source_ids, "target": target_ids}, target_ids)
+
+    # -- fitting ----------------------------------------------------------------
+
+    def fit(self, X, y):
+        """Learn the vocabularies and train the encoder-decoder.
+
+        Parameters
+        ----------
+        X : list, ndarray or Series of str of shape (n_samples,)
+            Source texts. None/NaN, non-str items and empty texts are rejected.
+        y : list, ndarray or Series of str of shape (n_samples,)
+            Target texts, same rules.
+
+        Returns
+        -------
+        self
+        """
+        self._validate()
+        sources, targets = self._check_pairs(X, y, allow_empty=False)
+        if not (self.warm_start and self.initialized_ and hasattr(self, "source_vectorizer_")):
+            self._fit_vectorizers(sources, targets)
+        return self._train_pairs(sources, targets)
+
+    def partial_fit(self, X, y, classes=None):
+        """Train for ``max_epochs`` more epochs without re-initializing; the
+        vocabularies stay those learned at the first fit (new tokens are
+        unknown)."""
+        if not self.initialized_ or not hasattr(self, "source_vectorizer_"):
+            return self.fit(X, y)
+        self._validate()
+        sources, targets = self._check_pairs(X, y, allow_empty=False)
+        with_warm, self.warm_start = self.warm_start, True
+        try:
+            self._train_pairs(sources, targets)
+        finally:
+            self.warm_start = with_warm
+        return self
+
+    # -- generation -------------------------------------------------------------
+
+    def _check_sources(self, X):
+        check_is_fitted(self, "source_vectorizer_")
+        if X is None:
+            raise ValueError("X (source texts) is required, got None.")
+        return check_texts(X, name="X (source texts)")
+
+    def _generate(self, texts, need_weights=False):
+        """Decode source texts: per sample, its output ids (EOS excluded), whether
+        it ended with EOS, and the (n_steps, n_source) weights or None."""
+        source_ids = self._source_ids(texts)
+        results = []
+        self._set_training(False)
+        for Xi in self._as_batches({"source": source_ids}):
+            source = Xi["source"]
+            tokens, weights = self.module_.beam_decode(
+                source, self.beam_width, self.max_output_len, need_weights
+            )
+            tokens = tokens.cpu().numpy()
+            lengths = (source != PAD_ID).sum(1).cpu().numpy()
+            if need_weights:
+                weights = weights.float().cpu().numpy()
+            for b, row in enumerate(tokens):
+                ends = np.flatnonzero(row == EOS_ID)
+                stop = int(ends[0]) if len(ends) else len(row)
+                w = weights[b, : stop + len(ends[:1]), : lengths[b]] if need_weights else None
+                results.append((row[:stop], bool(len(ends)), w))
+        return results
+
+    def _tokens(self, ids):
+        return self.target_vectorizer_.index_to_token_[np.asarray(ids) - _SHIFT].tolist()
+
+    def _join(self, tokens):
+        return ("" if self.target_analyzer == "char" else " ").join(tokens)
+
+    def predict(self, X):
+        """Generate the target text of each source text.
+
+        Greedy decoding when ``beam_width == 1``, else beam search; at most
+        ``max_output_len`` tokens. Empty source texts are decoded too.
+
+        Parameters
+        ----------
+        X : list, ndarray or Series of str of shape (n_samples,)
+
+        Returns
+        -------
+        y_pred : list of str of length n_samples
+            Tokens joined by ``""`` (character targets) or ``" "``; tokens
+            outside the target vocabulary never occur, but the unknown token
+            may (as ``"<unk>"``).
+        """
+        texts = self._check_sources(X)
+        return [self._join(self._tokens(ids)) for ids, _, _ in self._generate(texts)]
+
+    def score(self, X, y, sample_weight=None):
+        """Corpus BLEU-4 of the predictions of ``X`` against the references ``y``.
+
+        Predictions and references are tokenized with the target tokenizer
+        (words, or characters for ``target_analyzer="char"``) and scored with
+        :func:`skattn.seq2seq.corpus_bleu`: modified n-gram precisions for
+        n = 1..4 pooled over the corpus, geometric mean, brevity penalty; 0 to 1.
+
+        Parameters
+        ----------
+        X : list, ndarray or Series of str of shape (n_samples,)
+        y : list, ndarray or Series of str of shape (n_samples,)
+        sample_weight : None
+            Not supported (BLEU is a corpus statistic).
+
+        Returns
+        -------
+        bleu : float
+        """
+        if sample_weight is not None:
+            raise ValueError("score does not support sample_weight: BLEU pools the corpus.")
+        check_is_fitted(self, "source_vectorizer_")
+        sources, targets = self._check_pairs(X, y, allow_empty=True)
+        predictions = self.predict(sources)
+        tokenize = self.target_vectorizer_.tokenize
+        return corpus_bleu(tokenize(targets), tokenize(predictions))
+
+    def explain(self, X, y=None):
+        """Alignment of each output step over the source tokens.
+
+        Parameters
+        ----------
+        X : list, ndarray or Series of str of shape (n_samples,)
+            Source texts (empty ones allowed).
+        y : list, ndarray or Series of str of shape (n_samples,), default=None
+            Target texts to align (read with teacher forcing). When None, the
+            model's own outputs (as :meth:`predict` generates them) are aligned.
+
+        Returns
+        -------
+        alignments : list of :class:`Alignment`
+            Per sample, ``source_tokens``, ``target_tokens`` (ending with
+            ``"<eos>"`` when the output ended within ``max_output_len``) and
+            ``weights`` of shape (n_target_tokens, n_source_tokens).
+        """
+        texts = self._check_sources(X)
+        source_tokens = self.source_vectorizer_.tokenize(texts)
+        if y is None:
+            return [
+                Alignment(src, self._tokens(ids) + ([EOS_TOKEN] if ended else []), w)
+                for src, (ids, ended, w) in zip(source_tokens, self._generate(texts, True))
+            ]
+        texts, targets = self._check_pairs(texts, y, allow_empty=True)
+        target_ids = self._target_ids(targets)
+        target_tokens = self.target_vectorizer_.tokenize(targets)
+        alignments = []
+        self._set_training(False)
+        batches = self._as_batches({"source": self._source_ids(texts), "target": target_ids})
+        for Xi in batches:
+            weights = self.module_.align(Xi["source"], Xi["target"]).float().cpu().numpy()
+            for w in weights:  # (T, S)
+                i = len(alignments)
+                src, tgt = source_tokens[i], target_tokens[i] + [EOS_TOKEN]
+                alignments.append(Alignment(src, tgt, w[: len(tgt), : len(src)]))
+        return alignments
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.target_tags.required = True
+        return tags

@@ -1,11 +1,13 @@
 """skattn: scikit-learn compatible attention estimators."""
 
 from .feature_extraction import SequenceVectorizer
+from .seq2seq import AttentionSeq2Seq
 from .text import AttentionTextClassifier, AttentionTextRegressor
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AttentionSeq2Seq",
     "AttentionTextClassifier",
     "AttentionTextRegressor",
     "SequenceVectorizer",

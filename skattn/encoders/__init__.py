@@ -1,0 +1,17 @@
+"""Attention-based sequence encoders as scikit-learn transformers.
+
+:class:`AttentionEncoder` trains an attention encoder from scratch;
+:class:`PretrainedTextEncoder` and :class:`PretrainedTextClassifier` wrap a
+pretrained Hugging Face Transformer model (optional dependency
+``transformers``, imported only when a model is loaded).
+"""
+
+from ._attention import AttentionEncoder
+from ._pretrained import PretrainedTextClassifier, PretrainedTextEncoder, PretrainedTextModule
+
+__all__ = [
+    "AttentionEncoder",
+    "PretrainedTextClassifier",
+    "PretrainedTextEncoder",
+    "PretrainedTextModule",
+]

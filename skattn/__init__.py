@@ -1,5 +1,6 @@
 """skattn: scikit-learn compatible attention estimators."""
 
+from .encoders import AttentionEncoder
 from .feature_extraction import SequenceVectorizer
 from .seq2seq import AttentionSeq2Seq
 from .text import AttentionTextClassifier, AttentionTextRegressor
@@ -7,6 +8,7 @@ from .text import AttentionTextClassifier, AttentionTextRegressor
 __version__ = "0.1.0"
 
 __all__ = [
+    "AttentionEncoder",
     "AttentionSeq2Seq",
     "AttentionTextClassifier",
     "AttentionTextRegressor",

@@ -6,11 +6,11 @@ it contributes to a scalar output per sample, through the output of an
 (Sundararajan et al., 2017) from an all-zero embedding baseline. No extra
 dependency: the integral is a midpoint Riemann sum over ``n_steps`` scaled
 copies of the embeddings, one forward/backward pass of the whole batch each.
+torch is imported when the function runs, so that ``skattn.inspection`` loads
+without it.
 """
 
 import contextlib
-
-import torch
 
 __all__ = ["embedding_attribution", "ATTRIBUTION_METHODS"]
 
@@ -46,6 +46,8 @@ def embedding_attribution(model, embedding, x, target, *, method="gradient", n_s
         Signed: positive where a token raises the target. Zero where the
         embedding is zero (padding).
     """
+    import torch
+
     if method not in ATTRIBUTION_METHODS:
         raise ValueError(
             f"method must be one of {ATTRIBUTION_METHODS}, got {method!r}."
@@ -82,6 +84,8 @@ def embedding_attribution(model, embedding, x, target, *, method="gradient", n_s
 
 def _no_cudnn_rnn(x):
     """cuDNN's RNN backward needs training mode; fall back to native kernels."""
+    import torch
+
     if x.is_cuda:
         return torch.backends.cudnn.flags(enabled=False)
     return contextlib.nullcontext()

@@ -54,8 +54,9 @@ def attention_rollout(layers, *, residual=True, head_fusion="mean"):
     Returns
     -------
     rollout : ndarray of shape (B, T, T)
-        Rows of real query positions sum to 1 (over the real keys; padding
-        columns stay 0). Rows whose weights are all zero stay zero.
+        Rows sum to 1; a real position's row is 0 on padding keys (given
+        weights that are 0 there). With ``residual`` a padding row keeps its
+        own identity mass; real rows never read from padding rows.
     """
     if head_fusion not in _HEAD_FUSIONS:
         raise ValueError(

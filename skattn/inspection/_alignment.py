@@ -5,6 +5,11 @@ import numpy as np
 __all__ = ["plot_alignment"]
 
 
+def _label(token):
+    """Tick label of a token; a space shows as an open box."""
+    return token.replace(" ", "\u2423") if token.isspace() else token
+
+
 def plot_alignment(alignment, *, ax=None, cmap="Greys", annotate=False, title=None):
     """Draw an alignment matrix as a heatmap: output steps down, source tokens across.
 
@@ -46,9 +51,9 @@ def plot_alignment(alignment, *, ax=None, cmap="Greys", annotate=False, title=No
         _, ax = plt.subplots(figsize=(width, height))
     image = ax.imshow(weights, cmap=cmap, vmin=0.0, vmax=1.0, aspect="auto")
     ax.set_xticks(range(len(source)))
-    ax.set_xticklabels([repr(t)[1:-1] if t.isspace() else t for t in source], rotation=90)
+    ax.set_xticklabels([_label(t) for t in source], rotation=90)
     ax.set_yticks(range(len(target)))
-    ax.set_yticklabels([repr(t)[1:-1] if t.isspace() else t for t in target])
+    ax.set_yticklabels([_label(t) for t in target])
     ax.set_xlabel("source tokens")
     ax.set_ylabel("output steps")
     if annotate:

@@ -205,14 +205,14 @@ class AttentionSeq2Seq(AttentionNetMixin, NeuralNet):
         self.beam_width = beam_width
         self.max_output_len = max_output_len
         self.random_state = random_state
+        kwargs.setdefault("module", Seq2SeqModule)
+        kwargs.setdefault("criterion", torch.nn.CrossEntropyLoss)
         kwargs.setdefault("criterion__ignore_index", PAD_ID)
         kwargs.setdefault("iterator_train", batch_loader)
         kwargs.setdefault("iterator_valid", batch_loader)
         kwargs.setdefault("iterator_train__shuffle", True)
         kwargs.setdefault("dataset", Seq2SeqDataset)
         super().__init__(
-            module=Seq2SeqModule,
-            criterion=torch.nn.CrossEntropyLoss,
             optimizer=optimizer,
             lr=lr,
             max_epochs=max_epochs,

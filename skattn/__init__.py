@@ -3,6 +3,7 @@
 from .encoders import AttentionEncoder
 from .feature_extraction import SequenceVectorizer
 from .seq2seq import AttentionSeq2Seq
+from .tabular import FeatureAttentionClassifier, FeatureAttentionRegressor
 from .text import AttentionTextClassifier, AttentionTextRegressor
 
 __version__ = "0.1.0"
@@ -12,6 +13,8 @@ __all__ = [
     "AttentionSeq2Seq",
     "AttentionTextClassifier",
     "AttentionTextRegressor",
+    "FeatureAttentionClassifier",
+    "FeatureAttentionRegressor",
     "SequenceVectorizer",
     "__version__",
 ]

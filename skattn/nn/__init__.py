@@ -11,12 +11,15 @@ from .attention import (
     masked_softmax,
 )
 from .seq2seq import Seq2SeqModule
+from .tabular import FeatureAttentionModule, FeatureTokenizer
 from .text import SequenceEncoder, TextAttentionModule, TransformerBlock
 
 __all__ = [
     "AdditiveAttention",
     "AttentionPooling",
     "DotAttention",
+    "FeatureAttentionModule",
+    "FeatureTokenizer",
     "GeneralAttention",
     "MultiHeadSelfAttention",
     "ScaledDotProductAttention",

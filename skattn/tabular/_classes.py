@@ -1,5 +1,6 @@
 """Feature attention classifier and regressor for numeric tables."""
 
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -7,7 +8,9 @@ import pandas as pd
 import torch
 from skorch import NeuralNet, NeuralNetClassifier, NeuralNetRegressor
 from skorch.utils import is_dataset
+from sklearn.exceptions import DataConversionWarning
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils._param_validation import Interval, StrOptions, validate_parameter_constraints
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -194,6 +197,10 @@ class _FeatureAttentionMixin(AttentionNetMixin):
         self
         """
         self._check_params()
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
         warm = self.warm_start and self.initialized_ and hasattr(self, "scaler_")
         X = self._validate_X(X, reset=not warm)
         target = self._encode_target(y, len(X))
@@ -342,6 +349,17 @@ class FeatureAttentionClassifier(ClassifierNetMixin, _FeatureAttentionMixin, Neu
             classes=classes,
         )
 
+    def _encode_target(self, y, n_samples):
+        if y is not None and not isinstance(y, pd.DataFrame) and np.asarray(y).ndim == 2 \
+                and np.asarray(y).shape[1] == 1:
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected; it is "
+                "flattened with ravel().",
+                DataConversionWarning,
+                stacklevel=3,
+            )
+        return super()._encode_target(y, n_samples)
+
     def predict_proba(self, X):
         """Class probabilities of the rows of ``X``.
 
@@ -406,14 +424,21 @@ class FeatureAttentionRegressor(RegressorNetMixin, _FeatureAttentionMixin, Neura
             verbose=verbose,
         )
 
+    # skorch's NeuralNet.predict_proba is this net's raw forward pass; a
+    # regressor exposes it as predict only.
+    predict_proba = available_if(lambda self: False)(NeuralNet.predict_proba)
+
     def predict(self, X):
         """Predict targets of the rows of ``X``.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            1-D where ``y`` was 1-D at fit.
         """
-        return super().predict(X if is_dataset(X) else self._transform_input(X))
+        y = NeuralNet.predict_proba(self, X if is_dataset(X) else self._transform_input(X))
+        y = y.astype(np.float64)
+        return y.ravel() if self.y_ndim_ == 1 else y
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,0 +1,48 @@
+"""scikit-learn's common estimator checks for the feature attention estimators."""
+
+import pytest
+import torch
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skattn.tabular import FeatureAttentionClassifier, FeatureAttentionRegressor
+
+TINY = dict(embedding_dim=8, lr=0.05, batch_size=64, random_state=0)
+
+# Enough epochs for check_classifiers_train (accuracy > 0.83) and
+# check_regressors_train (R^2 > 0.5).
+ESTIMATORS = [
+    FeatureAttentionClassifier(max_epochs=5, **TINY),
+    FeatureAttentionRegressor(max_epochs=10, **TINY),
+]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """Tiny models run fastest on one thread (and do not fight other processes)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+SKORCH_INIT = (
+    "skorch's NeuralNet.__init__ sets history_ and initialized_ (and checks the "
+    "parameters), so attributes ending in '_' exist before fit"
+)
+SKORCH_SET_PARAMS = (
+    "skorch's set_params re-initializes the callbacks, optimizer or module it "
+    "touches, so invalid values raise there instead of being stored as-is"
+)
+
+
+def expected_failed_checks(estimator):
+    return {
+        "check_no_attributes_set_in_init": SKORCH_INIT,
+        "check_do_not_raise_errors_in_init_or_set_params": SKORCH_SET_PARAMS,
+        "check_set_params": SKORCH_SET_PARAMS,
+    }
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)

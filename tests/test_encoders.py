@@ -132,6 +132,10 @@ def test_objective_is_inferred_from_y(subjectivity):
         X, (subjectivity["label"][:60] == "subjective").astype(int)
     )
     assert forced.objective_ == "regression"
+    masked = AttentionEncoder(task="masked_tokens", max_epochs=1, embedding_dim=8).fit(
+        X, subjectivity["label"][:60]
+    )
+    assert masked.objective_ == "masked_tokens" and masked.classes_ is None
 
 
 def test_self_supervised_masked_token_training(self_supervised, subjectivity):

@@ -57,7 +57,7 @@ class AttentionEncoder(TransformerMixin, _TextAttentionMixin, NeuralNet):
       classification for class labels, regression for float targets (see
       ``task``). The output layer is discarded at ``transform``; the encoder
       is kept.
-    - ``fit(X)``: self-supervised, by masked-token prediction: about
+    - ``fit(X)`` (or ``task="masked_tokens"``): self-supervised, by masked-token prediction: about
       ``mask_rate`` of each document's tokens are hidden (BERT's 80/10/10
       scheme) and the pooled vector of the corrupted document must predict
       them (:class:`skattn.nn.masked.MaskedTokenModule`).
@@ -67,9 +67,11 @@ class AttentionEncoder(TransformerMixin, _TextAttentionMixin, NeuralNet):
 """
         + _PARAMS_DOC.replace(
             "    max_epochs : int, default=10",
-            """    task : {"auto", "classification", "regression"}, default="auto"
+            """    task : {"auto", "classification", "regression", "masked_tokens"}, default="auto"
         Objective of ``fit(X, y)``; "auto" infers it from ``y``: float
         targets mean regression, integer, bool or string labels classification.
+        "masked_tokens" trains self-supervised even where ``y`` is passed
+        (as a :class:`~sklearn.pipeline.Pipeline` does).
     mask_rate : float in (0, 1), default=0.15
         Share of tokens hidden per document for ``fit(X)`` without ``y``.
     max_epochs : int, default=10""",
@@ -151,13 +153,15 @@ class AttentionEncoder(TransformerMixin, _TextAttentionMixin, NeuralNet):
     def _objective(self, y):
         validate_parameter_constraints(
             {
-                "task": [StrOptions(set(TASKS))],
+                "task": [StrOptions(set(TASKS) | {"masked_tokens"})],
                 "mask_rate": [Interval(Real, 0, 1, closed="neither")],
             },
             {"task": self.task, "mask_rate": self.mask_rate},
             caller_name=type(self).__name__,
         )
-        return "masked_tokens" if y is None else infer_task(y, self.task)
+        if y is None or self.task == "masked_tokens":
+            return "masked_tokens"
+        return infer_task(y, self.task)
 
     def _check_same_objective(self, objective):
         previous = getattr(self, "objective_", None)

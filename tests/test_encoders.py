@@ -1,8 +1,6 @@
 """AttentionEncoder: supervised and self-supervised training, sklearn transformer API."""
 
 import pickle
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -53,15 +51,13 @@ def subjectivity():
 
 @pytest.fixture(scope="module")
 def supervised(subjectivity):
-    enc = AttentionEncoder(encoder="gru", vectorizer__max_len=16, **FAST)
+    enc = AttentionEncoder(vectorizer__max_len=16, **FAST)
     return enc.fit(subjectivity["text"], subjectivity["label"])
 
 
 @pytest.fixture(scope="module")
 def self_supervised(subjectivity):
-    enc = AttentionEncoder(
-        encoder="transformer", vectorizer__max_len=16, **dict(FAST, max_epochs=4)
-    )
+    enc = AttentionEncoder(vectorizer__max_len=16, **dict(FAST, max_epochs=4))
     return enc.fit(subjectivity["text"])
 
 
@@ -243,13 +239,3 @@ def test_clone_and_params():
     assert params["task"] == "auto"
     assert enc.__sklearn_tags__().target_tags.required is False
     assert enc.__sklearn_tags__().transformer_tags is not None
-
-
-def test_importing_skattn_does_not_import_transformers():
-    code = (
-        "import sys, skattn, skattn.encoders; "
-        "from skattn.encoders import PretrainedTextEncoder; "
-        "assert 'transformers' not in sys.modules"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr

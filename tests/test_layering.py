@@ -25,7 +25,7 @@ assert not loaded, "{module} imported " + ", ".join(loaded)
         ("skattn.nn", ["sklearn", "skorch", "pandas"], True),
         ("skattn.feature_extraction", ["torch", "skorch"], True),
         ("skattn.inspection", ["torch", "matplotlib"], True),
-        ("skattn", ["matplotlib"], False),
+        ("skattn", ["matplotlib", "transformers"], False),
     ],
 )
 def test_import_direction(module, banned, bypass_root):

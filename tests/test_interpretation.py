@@ -1,6 +1,8 @@
 """Interpretation beyond raw weights: rollout, per-head layers, bertviz export,
 gradient attribution and the faithfulness report."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -205,6 +207,23 @@ def test_transformer_rollout_matches_its_attention_layers(fitted, trigger_data):
     np.testing.assert_allclose(attention[0][0].numpy(), layers[0][1, :, :n, :n], atol=1e-6)
     with pytest.raises(TypeError, match="pass a str"):
         to_bertviz(fitted, docs)
+
+
+def test_bertviz_head_view_takes_the_export_unchanged(fitted, trigger_data):
+    if fitted.encoder != "transformer":
+        pytest.skip("bertviz shows self-attention layers: transformer encoder only")
+    bertviz = pytest.importorskip("bertviz", reason="bertviz is an optional extra")
+    _, (X_test, _) = trigger_data
+    attention, tokens = to_bertviz(fitted, X_test[1])
+    page = bertviz.head_view(attention, tokens, html_action="return").data
+    # The page carries bertviz's parsed view of the input as JSON: read it back.
+    start = page.index("const params = ") + len("const params = ")
+    params, _ = json.JSONDecoder().raw_decode(page[start:])
+    view = params["attention"][0]
+    assert view["left_text"] == tokens and view["right_text"] == tokens
+    shown = np.array(view["attn"])  # (layers, heads, T, T)
+    assert shown.shape == (fitted.num_layers, fitted.num_heads, len(tokens), len(tokens))
+    np.testing.assert_allclose(shown, torch.cat(attention).numpy(), atol=1e-6)
 
 
 def test_rank_correlation_and_plot(fitted, trigger_data):

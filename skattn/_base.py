@@ -7,21 +7,48 @@ from ``random_state`` around training, and computes attention weights only on
 request, batch by batch under ``no_grad``.
 """
 
+from contextlib import contextmanager
+
 import numpy as np
 import pandas as pd
 import torch
+from skorch import NeuralNet
 from skorch.dataset import unpack_data
 from skorch.utils import is_dataset, to_numpy, to_tensor
+from sklearn.utils._param_validation import validate_parameter_constraints
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, column_or_1d
 
-from ._skorch import seeded
+from ._skorch import batch_loader, seeded
 from .callbacks import StopOnNonFiniteLoss
 
 __all__ = ["AttentionNetMixin", "ClassifierNetMixin", "RegressorNetMixin"]
 
 # Fused Adam runs on the CPU from torch 2.4 on.
 _FUSED_ADAM = tuple(int(v) for v in torch.__version__.split(".")[:2]) >= (2, 4)
+
+# Parameters that every estimator's __init__ names explicitly and hands to skorch.
+_SKORCH_PARAMS = (
+    "optimizer", "lr", "max_epochs", "batch_size", "train_split", "callbacks", "device",
+    "verbose", "classes",
+)
+
+# The Parameters section of these arguments, shared by the estimators' docstrings.
+TRAINING_PARAMS_DOC = """    train_split : callable or None, default=None
+        skorch's internal validation split, e.g. ``skorch.dataset.ValidSplit(0.1)``
+        (then ``valid_loss`` is recorded, for early stopping or checkpoints).
+        None trains on all of ``X``.
+    callbacks : list of skorch callbacks, default=None
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialization, shuffling and dropout during ``fit``
+        (torch's global RNG is restored afterwards). An int makes fits
+        reproducible.
+    device : str, default="cpu"
+        Torch device, e.g. ``"cuda"``.
+    verbose : int, default=0
+        1 prints skorch's per-epoch table.
+"""
 
 
 def _encoded_accuracy(net, X, y):
@@ -36,6 +63,37 @@ class AttentionNetMixin:
     arguments of the module) and ``_transform_input(X)`` (validated input ->
     array that the module consumes).
     """
+
+    def _init_net(self, params, /, **defaults):
+        """The body of every estimator's ``__init__``: ``self._init_net(locals(), ...)``.
+
+        Stores each estimator-level argument of ``params`` (the ``__init__``
+        locals) as an attribute of the same name, and hands skorch's arguments
+        plus ``**kwargs`` to skorch's ``__init__``, with ``defaults`` (e.g.
+        ``module``, ``criterion``, ``dataset``) and batched loading filled in
+        where ``kwargs`` does not set them.
+        """
+        params = {k: v for k, v in params.items() if k not in ("self", "__class__")}
+        kwargs = params.pop("kwargs")
+        net_params = {k: params.pop(k) for k in _SKORCH_PARAMS if k in params}
+        for name, value in params.items():
+            setattr(self, name, value)
+        defaults = dict(
+            iterator_train=batch_loader,
+            iterator_valid=batch_loader,
+            iterator_train__shuffle=True,
+            **defaults,
+        )
+        super().__init__(**net_params, **{**defaults, **kwargs})
+
+    def _check_constraints(self, constraints):
+        """Check parameters against sklearn-style ``constraints``
+        (``InvalidParameterError``, a ValueError, names the parameter)."""
+        validate_parameter_constraints(
+            constraints,
+            {k: getattr(self, k) for k in constraints},
+            caller_name=type(self).__name__,
+        )
 
     def initialize_module(self):
         """Build the module with data-dependent sizes filled in at fit.
@@ -81,6 +139,20 @@ class AttentionNetMixin:
             # this class's fit/partial_fit take raw, unencoded input.
             super().partial_fit(X, y)
         return self
+
+    def _net_input(self, X):
+        """``X`` as the module consumes it: skorch datasets pass through."""
+        return X if is_dataset(X) else self._transform_input(X)
+
+    @contextmanager
+    def _continuing(self):
+        """Treat the enclosed encoding and training as continued training
+        (``warm_start``): no re-initialization, class indices kept."""
+        with_warm, self.warm_start = self.warm_start, True
+        try:
+            yield
+        finally:
+            self.warm_start = with_warm
 
     def _as_batches(self, X):
         """Yield the module input of each prediction batch of the encoded ``X``
@@ -140,6 +212,16 @@ class ClassifierNetMixin:
         )
         return list(callbacks.items())
 
+    def predict_proba(self, X):
+        """Class probabilities of ``X``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
+        """
+        return super().predict_proba(self._net_input(X))
+
     def predict(self, X):
         """Predict class labels.
 
@@ -176,6 +258,10 @@ class RegressorNetMixin:
         self.n_outputs_ = y2.shape[1]
         return y2
 
+    # skorch's NeuralNet.predict_proba is the net's raw forward pass; a
+    # regressor exposes it as predict only.
+    predict_proba = available_if(lambda self: False)(NeuralNet.predict_proba)
+
     def predict(self, X):
         """Predict targets.
 
@@ -184,8 +270,13 @@ class RegressorNetMixin:
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             1-D where ``y`` was 1-D at fit.
         """
-        y = super().predict(X)
+        y = NeuralNet.predict_proba(self, self._net_input(X)).astype(np.float64)
         return y.ravel() if self.y_ndim_ == 1 else y
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
 
 
 def _check_target_1d(y, n_samples):

@@ -18,24 +18,9 @@ from sklearn.utils._param_validation import InvalidParameterError
 from skattn import AttentionEncoder
 from skattn.nn.masked import IGNORE_INDEX, MaskedTokenLoss, MaskedTokenModule, mask_tokens
 from skattn.nn.text import TextAttentionModule
+from test_text import FAST, TRIGGERS, make_trigger_task
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-TRIGGERS = ["excellent", "awful", "boring", "moving"]
-FAST = dict(embedding_dim=16, max_epochs=5, lr=0.02, batch_size=16, random_state=0)
-
-
-def make_trigger_task(n, seed):
-    """Each document: 6-13 random filler tokens and one trigger; the trigger is the label."""
-    rng = np.random.RandomState(seed)
-    fillers = [f"w{i}" for i in range(40)]
-    docs, labels = [], []
-    for _ in range(n):
-        tokens = list(rng.choice(fillers, rng.randint(6, 14)))
-        label = rng.randint(len(TRIGGERS))
-        tokens.insert(rng.randint(len(tokens) + 1), TRIGGERS[label])
-        docs.append(" ".join(tokens))
-        labels.append(TRIGGERS[label].upper())
-    return docs, np.array(labels, dtype=object)
 
 
 @pytest.fixture(scope="module")

@@ -17,13 +17,8 @@ from skattn.inspection import plot_feature_attention, top_features
 FAST = dict(embedding_dim=16, max_epochs=30, batch_size=32, random_state=0)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny models train fastest on one thread (and do not fight other processes)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+# Tiny models train fastest on one thread (and do not fight other processes).
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def informative_task(seed, n_samples=200):

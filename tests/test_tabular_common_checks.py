@@ -1,7 +1,6 @@
 """scikit-learn's common estimator checks for the feature attention estimators."""
 
 import pytest
-import torch
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skattn.tabular import FeatureAttentionClassifier, FeatureAttentionRegressor
@@ -16,13 +15,8 @@ ESTIMATORS = [
 ]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny models run fastest on one thread (and do not fight other processes)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+# Tiny models train fastest on one thread (and do not fight other processes).
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 SKORCH_INIT = (

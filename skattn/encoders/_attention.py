@@ -5,15 +5,15 @@ from numbers import Real
 import numpy as np
 import torch
 from skorch import NeuralNet
-from sklearn.base import TransformerMixin
-from sklearn.utils._param_validation import Interval, StrOptions, validate_parameter_constraints
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._skorch import PaddedBatchDataset
 from ..feature_extraction._sequence import PAD_ID, UNK_ID
 from ..nn.masked import MaskedTokenLoss, MaskedTokenModule, mask_tokens
 from ..nn.text import TextAttentionModule
-from ..text._classes import _PARAMS_DOC, _TextAttentionMixin, _text_net_kwargs
+from ..text._classes import _PARAMS_DOC, _TextAttentionMixin
 from ._targets import TASKS, encode_target, infer_task
 
 __all__ = ["AttentionEncoder"]
@@ -38,12 +38,21 @@ class _MaskedTokenDataset(PaddedBatchDataset):
         )
 
 
-def _feature_names(estimator, n):
-    prefix = type(estimator).__name__.lower()
-    return np.asarray([f"{prefix}{i}" for i in range(n)], dtype=object)
+class _EncoderMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
+    """Transformer API of the text encoders: ``n_components_`` output columns
+    named ``<class name>0``, ``<class name>1``, ...; ``y`` optional."""
+
+    @property
+    def _n_features_out(self):
+        return self.n_components_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = False
+        return tags
 
 
-class AttentionEncoder(TransformerMixin, _TextAttentionMixin, NeuralNet):
+class AttentionEncoder(_EncoderMixin, _TextAttentionMixin, NeuralNet):
     __doc__ = (
         """Encode documents as dense vectors with a trained attention encoder.
 
@@ -130,34 +139,17 @@ class AttentionEncoder(TransformerMixin, _TextAttentionMixin, NeuralNet):
         verbose=0,
         **kwargs,
     ):
-        self._store_text_params(
-            vectorizer, encoder, attention, embedding_dim, num_heads, num_layers, random_state
-        )
-        self.task = task
-        self.mask_rate = mask_rate
-        super().__init__(
-            # module and criterion follow the objective unless given (see initialize_*).
-            **_text_net_kwargs(kwargs, module=None, criterion=None),
-            optimizer=optimizer,
-            lr=lr,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            train_split=train_split,
-            callbacks=callbacks,
-            device=device,
-            verbose=verbose,
-        )
+        # module and criterion follow the objective unless given (see initialize_*).
+        self._init_net(locals(), module=None, criterion=None, dataset=PaddedBatchDataset)
 
     # -- objective ---------------------------------------------------------
 
     def _objective(self, y):
-        validate_parameter_constraints(
+        self._check_constraints(
             {
                 "task": [StrOptions(set(TASKS) | {"masked_tokens"})],
                 "mask_rate": [Interval(Real, 0, 1, closed="neither")],
-            },
-            {"task": self.task, "mask_rate": self.mask_rate},
-            caller_name=type(self).__name__,
+            }
         )
         if y is None or self.task == "masked_tokens":
             return "masked_tokens"
@@ -280,13 +272,3 @@ class AttentionEncoder(TransformerMixin, _TextAttentionMixin, NeuralNet):
                 out[start:start + len(pooled)] = pooled.cpu().numpy()
                 start += len(pooled)
         return out
-
-    def get_feature_names_out(self, input_features=None):
-        """Output column names ``attentionencoder0`` ... (one per component)."""
-        check_is_fitted(self, "n_components_")
-        return _feature_names(self, self.n_components_)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.required = False
-        return tags

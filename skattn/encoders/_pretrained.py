@@ -15,16 +15,14 @@ import pandas as pd
 import torch
 from skorch import NeuralNet, NeuralNetClassifier
 from skorch.utils import is_dataset
-from sklearn.base import TransformerMixin
-from sklearn.utils._param_validation import Interval, StrOptions, validate_parameter_constraints
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from .._base import AttentionNetMixin, ClassifierNetMixin
-from .._skorch import seeded
-from ..text._classes import _text_net_kwargs
+from .._skorch import PaddedBatchDataset, seeded
 from ..utils._validation import check_texts
-from ._attention import _feature_names
+from ._attention import _EncoderMixin
 from ._targets import TASKS, encode_target, infer_task
 
 __all__ = ["PretrainedTextEncoder", "PretrainedTextClassifier", "PretrainedTextModule"]
@@ -227,19 +225,8 @@ _TRAINING_DOC = """    max_epochs : int, default=3
 class _PretrainedTextMixin(AttentionNetMixin):
     """Tokenization, batching, embedding and attention of a pretrained text model."""
 
-    def _store_pretrained_params(self, model, pooling, max_length, fine_tune, random_state):
-        self.model = model
-        self.pooling = pooling
-        self.max_length = max_length
-        self.fine_tune = fine_tune
-        self.random_state = random_state
-
     def _validate_pretrained_params(self):
-        validate_parameter_constraints(
-            _CONSTRAINTS,
-            {k: getattr(self, k) for k in _CONSTRAINTS},
-            caller_name=type(self).__name__,
-        )
+        self._check_constraints(_CONSTRAINTS)
         if self.model is None or not isinstance(self.model, (str, os.PathLike)):
             raise TypeError(
                 f"model must be the path of a local model directory or a cached model id, "
@@ -456,7 +443,7 @@ def _resolve_index(value, size, name, allow_all=False):
     )
 
 
-class PretrainedTextEncoder(TransformerMixin, _PretrainedTextMixin, NeuralNet):
+class PretrainedTextEncoder(_EncoderMixin, _PretrainedTextMixin, NeuralNet):
     __doc__ = (
         """Encode documents with a pretrained Hugging Face Transformer model.
 
@@ -521,18 +508,8 @@ class PretrainedTextEncoder(TransformerMixin, _PretrainedTextMixin, NeuralNet):
         verbose=0,
         **kwargs,
     ):
-        self._store_pretrained_params(model, pooling, max_length, fine_tune, random_state)
-        self.task = task
-        super().__init__(
-            **_text_net_kwargs(kwargs, module=PretrainedTextModule, criterion=None),
-            optimizer=optimizer,
-            lr=lr,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            train_split=train_split,
-            callbacks=callbacks,
-            device=device,
-            verbose=verbose,
+        self._init_net(
+            locals(), module=PretrainedTextModule, criterion=None, dataset=PaddedBatchDataset
         )
 
     def initialize_criterion(self):
@@ -572,10 +549,7 @@ class PretrainedTextEncoder(TransformerMixin, _PretrainedTextMixin, NeuralNet):
         self
         """
         self._validate_pretrained_params()
-        validate_parameter_constraints(
-            {"task": [StrOptions(set(TASKS))]}, {"task": self.task},
-            caller_name=type(self).__name__,
-        )
+        self._check_constraints({"task": [StrOptions(set(TASKS))]})
         texts = check_texts(X, allow_empty=not self.fine_tune)
         if self.fine_tune:
             if y is None:
@@ -604,16 +578,6 @@ class PretrainedTextEncoder(TransformerMixin, _PretrainedTextMixin, NeuralNet):
         """
         check_is_fitted(self, "n_components_")
         return self._embed_sorted(self._transform_input(X))
-
-    def get_feature_names_out(self, input_features=None):
-        """Output column names ``pretrainedtextencoder0`` ... (one per component)."""
-        check_is_fitted(self, "n_components_")
-        return _feature_names(self, self.n_components_)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.required = False
-        return tags
 
 
 class PretrainedTextClassifier(ClassifierNetMixin, _PretrainedTextMixin, NeuralNetClassifier):
@@ -663,20 +627,11 @@ class PretrainedTextClassifier(ClassifierNetMixin, _PretrainedTextMixin, NeuralN
         classes=None,
         **kwargs,
     ):
-        self._store_pretrained_params(model, pooling, max_length, fine_tune, random_state)
-        super().__init__(
-            **_text_net_kwargs(
-                kwargs, module=PretrainedTextModule, criterion=torch.nn.CrossEntropyLoss
-            ),
-            optimizer=optimizer,
-            lr=lr,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            train_split=train_split,
-            callbacks=callbacks,
-            device=device,
-            verbose=verbose,
-            classes=classes,
+        self._init_net(
+            locals(),
+            module=PretrainedTextModule,
+            criterion=torch.nn.CrossEntropyLoss,
+            dataset=PaddedBatchDataset,
         )
 
     def _module_params(self):
@@ -696,6 +651,3 @@ class PretrainedTextClassifier(ClassifierNetMixin, _PretrainedTextMixin, NeuralN
         self._train(self._encode(texts), target)
         return self
 
-    def predict_proba(self, X):
-        """Class probabilities of documents ``X``; columns follow ``classes_``."""
-        return super().predict_proba(X if is_dataset(X) else self._transform_input(X))

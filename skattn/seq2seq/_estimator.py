@@ -7,11 +7,10 @@ import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.dataset import Dataset
-from sklearn.utils._param_validation import Interval, StrOptions, validate_parameter_constraints
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._base import AttentionNetMixin
-from .._skorch import batch_loader
 from ..feature_extraction import SequenceVectorizer
 from ..feature_extraction._sequence import PAD_ID
 from ..nn.seq2seq import RNNS, Seq2SeqModule
@@ -195,33 +194,12 @@ class AttentionSeq2Seq(AttentionNetMixin, NeuralNet):
         verbose=0,
         **kwargs,
     ):
-        self.source_analyzer = source_analyzer
-        self.target_analyzer = target_analyzer
-        self.embedding_dim = embedding_dim
-        self.hidden_size = hidden_size
-        self.rnn = rnn
-        self.attention = attention
-        self.teacher_forcing_ratio = teacher_forcing_ratio
-        self.beam_width = beam_width
-        self.max_output_len = max_output_len
-        self.random_state = random_state
-        kwargs.setdefault("module", Seq2SeqModule)
-        kwargs.setdefault("criterion", torch.nn.CrossEntropyLoss)
-        kwargs.setdefault("criterion__ignore_index", PAD_ID)
-        kwargs.setdefault("iterator_train", batch_loader)
-        kwargs.setdefault("iterator_valid", batch_loader)
-        kwargs.setdefault("iterator_train__shuffle", True)
-        kwargs.setdefault("dataset", Seq2SeqDataset)
-        super().__init__(
-            optimizer=optimizer,
-            lr=lr,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            train_split=train_split,
-            callbacks=callbacks,
-            device=device,
-            verbose=verbose,
-            **kwargs,
+        self._init_net(
+            locals(),
+            module=Seq2SeqModule,
+            criterion=torch.nn.CrossEntropyLoss,
+            criterion__ignore_index=PAD_ID,
+            dataset=Seq2SeqDataset,
         )
 
     @property
@@ -257,11 +235,7 @@ class AttentionSeq2Seq(AttentionNetMixin, NeuralNet):
     # -- encoding -------------------------------------------------------------
 
     def _validate(self):
-        validate_parameter_constraints(
-            _CONSTRAINTS,
-            {k: getattr(self, k) for k in _CONSTRAINTS},
-            caller_name=type(self).__name__,
-        )
+        self._check_constraints(_CONSTRAINTS)
         params = self.get_params_for("module")
         if params.get("bidirectional", True) and self.hidden_size % 2:
             raise ValueError(
@@ -342,11 +316,8 @@ class AttentionSeq2Seq(AttentionNetMixin, NeuralNet):
             return self.fit(X, y)
         self._validate()
         sources, targets = self._check_pairs(X, y, allow_empty=False)
-        with_warm, self.warm_start = self.warm_start, True
-        try:
+        with self._continuing():
             self._train_pairs(sources, targets)
-        finally:
-            self.warm_start = with_warm
         return self
 
     # -- generation -------------------------------------------------------------

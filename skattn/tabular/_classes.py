@@ -6,16 +6,13 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 import torch
-from skorch import NeuralNet, NeuralNetClassifier, NeuralNetRegressor
-from skorch.utils import is_dataset
+from skorch import NeuralNetClassifier, NeuralNetRegressor
 from sklearn.exceptions import DataConversionWarning
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.metaestimators import available_if
-from sklearn.utils._param_validation import Interval, StrOptions, validate_parameter_constraints
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._base import AttentionNetMixin, ClassifierNetMixin, RegressorNetMixin
-from .._skorch import batch_loader
+from .._base import TRAINING_PARAMS_DOC, AttentionNetMixin, ClassifierNetMixin, RegressorNetMixin
 from ..nn.tabular import FeatureAttentionModule
 
 __all__ = ["FeatureAttentionClassifier", "FeatureAttentionRegressor"]
@@ -58,20 +55,7 @@ _PARAMS_DOC = """
     batch_size : int, default=64
     optimizer : torch optimizer class, default=torch.optim.Adam
         Its arguments go through ``optimizer__*`` (e.g. ``optimizer__weight_decay``).
-    train_split : callable or None, default=None
-        skorch's internal validation split, e.g. ``skorch.dataset.ValidSplit(0.1)``
-        (then ``valid_loss`` is recorded, for early stopping or checkpoints).
-        None trains on all of ``X``.
-    callbacks : list of skorch callbacks, default=None
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialization, shuffling and dropout during ``fit``
-        (torch's global RNG is restored afterwards). An int makes fits
-        reproducible.
-    device : str, default="cpu"
-        Torch device, e.g. ``"cuda"``.
-    verbose : int, default=0
-        1 prints skorch's per-epoch table.
-    **kwargs
+""" + TRAINING_PARAMS_DOC + """    **kwargs
         skorch's other parameters, routed by prefix: ``module__dropout``,
         ``module__hidden_dim``, ``module__ff_dim``, ``module__pool_values``
         (see :class:`skattn.nn.FeatureAttentionModule`), ``optimizer__*``,
@@ -131,15 +115,6 @@ def _check_numeric_columns(X):
 class _FeatureAttentionMixin(AttentionNetMixin):
     """Numeric table handling shared by the classifier and the regressor."""
 
-    def _store_table_params(self, embedding_dim, num_layers, num_heads, attention, standardize,
-                            random_state):
-        self.embedding_dim = embedding_dim
-        self.num_layers = num_layers
-        self.num_heads = num_heads
-        self.attention = attention
-        self.standardize = standardize
-        self.random_state = random_state
-
     def _module_params(self):
         return dict(
             n_features=self.n_features_in_,
@@ -172,11 +147,7 @@ class _FeatureAttentionMixin(AttentionNetMixin):
         return self._scale(self._validate_X(X, reset=False))
 
     def _check_params(self):
-        validate_parameter_constraints(
-            _CONSTRAINTS,
-            {k: getattr(self, k) for k in _CONSTRAINTS},
-            caller_name=type(self).__name__,
-        )
+        self._check_constraints(_CONSTRAINTS)
         if self.num_layers and self.embedding_dim % self.num_heads:
             raise ValueError(
                 f"embedding_dim={self.embedding_dim} must be divisible by "
@@ -268,16 +239,6 @@ class _FeatureAttentionMixin(AttentionNetMixin):
         )
 
 
-def _table_net_kwargs(kwargs, **defaults):
-    """skorch arguments with skattn's defaults (whole-batch indexing)."""
-    for key, value in defaults.items():
-        kwargs.setdefault(key, value)
-    kwargs.setdefault("iterator_train", batch_loader)
-    kwargs.setdefault("iterator_valid", batch_loader)
-    kwargs.setdefault("iterator_train__shuffle", True)
-    return kwargs
-
-
 class FeatureAttentionClassifier(ClassifierNetMixin, _FeatureAttentionMixin, NeuralNetClassifier):
     __doc__ = (
         """Classifier for numeric tables that attends over its features.
@@ -331,22 +292,8 @@ class FeatureAttentionClassifier(ClassifierNetMixin, _FeatureAttentionMixin, Neu
         classes=None,
         **kwargs,
     ):
-        self._store_table_params(
-            embedding_dim, num_layers, num_heads, attention, standardize, random_state
-        )
-        super().__init__(
-            **_table_net_kwargs(
-                kwargs, module=FeatureAttentionModule, criterion=torch.nn.CrossEntropyLoss
-            ),
-            optimizer=optimizer,
-            lr=lr,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            train_split=train_split,
-            callbacks=callbacks,
-            device=device,
-            verbose=verbose,
-            classes=classes,
+        self._init_net(
+            locals(), module=FeatureAttentionModule, criterion=torch.nn.CrossEntropyLoss
         )
 
     def _encode_target(self, y, n_samples):
@@ -359,16 +306,6 @@ class FeatureAttentionClassifier(ClassifierNetMixin, _FeatureAttentionMixin, Neu
                 stacklevel=3,
             )
         return super()._encode_target(y, n_samples)
-
-    def predict_proba(self, X):
-        """Class probabilities of the rows of ``X``.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Columns follow ``classes_``.
-        """
-        return super().predict_proba(X if is_dataset(X) else self._transform_input(X))
 
 
 class FeatureAttentionRegressor(RegressorNetMixin, _FeatureAttentionMixin, NeuralNetRegressor):
@@ -409,38 +346,4 @@ class FeatureAttentionRegressor(RegressorNetMixin, _FeatureAttentionMixin, Neura
         verbose=0,
         **kwargs,
     ):
-        self._store_table_params(
-            embedding_dim, num_layers, num_heads, attention, standardize, random_state
-        )
-        super().__init__(
-            **_table_net_kwargs(kwargs, module=FeatureAttentionModule, criterion=torch.nn.MSELoss),
-            optimizer=optimizer,
-            lr=lr,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            train_split=train_split,
-            callbacks=callbacks,
-            device=device,
-            verbose=verbose,
-        )
-
-    # skorch's NeuralNet.predict_proba is this net's raw forward pass; a
-    # regressor exposes it as predict only.
-    predict_proba = available_if(lambda self: False)(NeuralNet.predict_proba)
-
-    def predict(self, X):
-        """Predict targets of the rows of ``X``.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            1-D where ``y`` was 1-D at fit.
-        """
-        y = NeuralNet.predict_proba(self, X if is_dataset(X) else self._transform_input(X))
-        y = y.astype(np.float64)
-        return y.ravel() if self.y_ndim_ == 1 else y
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        return tags
+        self._init_net(locals(), module=FeatureAttentionModule, criterion=torch.nn.MSELoss)

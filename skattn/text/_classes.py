@@ -6,13 +6,12 @@ import numpy as np
 import pandas as pd
 import torch
 from skorch import NeuralNet, NeuralNetClassifier, NeuralNetRegressor
-from skorch.utils import is_dataset
 from sklearn.base import clone
-from sklearn.utils._param_validation import Interval, StrOptions, validate_parameter_constraints
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._base import AttentionNetMixin, ClassifierNetMixin, RegressorNetMixin
-from .._skorch import PaddedBatchDataset, batch_loader
+from .._base import TRAINING_PARAMS_DOC, AttentionNetMixin, ClassifierNetMixin, RegressorNetMixin
+from .._skorch import PaddedBatchDataset
 from ..feature_extraction import SequenceVectorizer
 from ..feature_extraction._sequence import PAD_ID
 from ..inspection._attribution import ATTRIBUTION_METHODS, embedding_attribution
@@ -61,20 +60,7 @@ _PARAMS_DOC = """
     batch_size : int, default=64
     optimizer : torch optimizer class, default=torch.optim.Adam
         Its arguments go through ``optimizer__*`` (e.g. ``optimizer__weight_decay``).
-    train_split : callable or None, default=None
-        skorch's internal validation split, e.g. ``skorch.dataset.ValidSplit(0.1)``
-        (then ``valid_loss`` is recorded, for early stopping or checkpoints).
-        None trains on all of ``X``.
-    callbacks : list of skorch callbacks, default=None
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialization, shuffling and dropout during ``fit``
-        (torch's global RNG is restored afterwards). An int makes fits
-        reproducible.
-    device : str, default="cpu"
-        Torch device, e.g. ``"cuda"``.
-    verbose : int, default=0
-        1 prints skorch's per-epoch table.
-    **kwargs
+""" + TRAINING_PARAMS_DOC + """    **kwargs
         skorch's other parameters, routed by prefix: ``module__dropout``,
         ``module__hidden_size``, ``module__ff_dim`` (see
         :class:`skattn.nn.SequenceEncoder`), ``optimizer__*``,
@@ -101,16 +87,6 @@ class _TextAttentionMixin(AttentionNetMixin):
     """Raw text handling shared by the text classifier and regressor."""
 
     prefixes_ = NeuralNet.prefixes_ + ["vectorizer"]
-
-    def _store_text_params(self, vectorizer, encoder, attention, embedding_dim, num_heads,
-                           num_layers, random_state):
-        self.vectorizer = vectorizer
-        self.encoder = encoder
-        self.attention = attention
-        self.embedding_dim = embedding_dim
-        self.num_heads = num_heads
-        self.num_layers = num_layers
-        self.random_state = random_state
 
     def _module_params(self):
         return dict(
@@ -141,11 +117,7 @@ class _TextAttentionMixin(AttentionNetMixin):
         -------
         self
         """
-        validate_parameter_constraints(
-            _CONSTRAINTS,
-            {k: getattr(self, k) for k in _CONSTRAINTS},
-            caller_name=type(self).__name__,
-        )
+        self._check_constraints(_CONSTRAINTS)
         if self.encoder == "transformer" and self.embedding_dim % self.num_heads:
             raise ValueError(
                 f"embedding_dim={self.embedding_dim} must be divisible by "
@@ -359,17 +331,6 @@ class _TextAttentionMixin(AttentionNetMixin):
         return tags
 
 
-def _text_net_kwargs(kwargs, **defaults):
-    """skorch arguments with skattn's defaults (batched, padding-trimmed loading)."""
-    for key, value in defaults.items():
-        kwargs.setdefault(key, value)
-    kwargs.setdefault("iterator_train", batch_loader)
-    kwargs.setdefault("iterator_valid", batch_loader)
-    kwargs.setdefault("iterator_train__shuffle", True)
-    kwargs.setdefault("dataset", PaddedBatchDataset)
-    return kwargs
-
-
 class AttentionTextClassifier(ClassifierNetMixin, _TextAttentionMixin, NeuralNetClassifier):
     __doc__ = (
         """Text classifier that learns which tokens to attend to.
@@ -427,22 +388,11 @@ class AttentionTextClassifier(ClassifierNetMixin, _TextAttentionMixin, NeuralNet
         classes=None,
         **kwargs,
     ):
-        self._store_text_params(
-            vectorizer, encoder, attention, embedding_dim, num_heads, num_layers, random_state
-        )
-        super().__init__(
-            **_text_net_kwargs(
-                kwargs, module=TextAttentionModule, criterion=torch.nn.CrossEntropyLoss
-            ),
-            optimizer=optimizer,
-            lr=lr,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            train_split=train_split,
-            callbacks=callbacks,
-            device=device,
-            verbose=verbose,
-            classes=classes,
+        self._init_net(
+            locals(),
+            module=TextAttentionModule,
+            criterion=torch.nn.CrossEntropyLoss,
+            dataset=PaddedBatchDataset,
         )
 
     def _attribution_target(self, Xi):
@@ -450,16 +400,6 @@ class AttentionTextClassifier(ClassifierNetMixin, _TextAttentionMixin, NeuralNet
         with torch.no_grad():
             predicted = self.module_(Xi).argmax(-1, keepdim=True)  # (B, 1)
         return lambda outputs: outputs.log_softmax(-1).gather(-1, predicted).squeeze(-1)
-
-    def predict_proba(self, X):
-        """Class probabilities of documents ``X``.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Columns follow ``classes_``.
-        """
-        return super().predict_proba(X if is_dataset(X) else self._transform_input(X))
 
 
 class AttentionTextRegressor(RegressorNetMixin, _TextAttentionMixin, NeuralNetRegressor):
@@ -499,26 +439,9 @@ class AttentionTextRegressor(RegressorNetMixin, _TextAttentionMixin, NeuralNetRe
         verbose=0,
         **kwargs,
     ):
-        self._store_text_params(
-            vectorizer, encoder, attention, embedding_dim, num_heads, num_layers, random_state
+        self._init_net(
+            locals(),
+            module=TextAttentionModule,
+            criterion=torch.nn.MSELoss,
+            dataset=PaddedBatchDataset,
         )
-        super().__init__(
-            **_text_net_kwargs(kwargs, module=TextAttentionModule, criterion=torch.nn.MSELoss),
-            optimizer=optimizer,
-            lr=lr,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            train_split=train_split,
-            callbacks=callbacks,
-            device=device,
-            verbose=verbose,
-        )
-
-    def predict(self, X):
-        """Predict targets of documents ``X``.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-        """
-        return super().predict(X if is_dataset(X) else self._transform_input(X))

@@ -154,6 +154,19 @@ class AttentionNetMixin:
         finally:
             self.warm_start = with_warm
 
+    def _first_partial_fit(self, X, y, classes):
+        """``partial_fit`` on an unfitted estimator: ``fit``, taking ``classes``
+        (when given) as the full label set, as scikit-learn's ``partial_fit`` does."""
+        if classes is None:
+            return self.fit(X, y)
+        if not hasattr(self, "classes"):
+            raise TypeError(f"{type(self).__name__} is a regressor: it takes no classes.")
+        own, self.classes = self.classes, classes
+        try:
+            return self.fit(X, y)
+        finally:
+            self.classes = own
+
     def _as_batches(self, X):
         """Yield the module input of each prediction batch of the encoded ``X``
         (skorch's iterator, so batching matches ``predict``)."""
@@ -181,6 +194,11 @@ class ClassifierNetMixin:
     def _encode_target(self, y, n_samples):
         y = _check_target_1d(y, n_samples)
         check_classification_targets(y)
+        if self.warm_start and self.initialized_ and hasattr(self, "classes_inferred_"):
+            # Continued training (partial_fit, warm_start): the output layer is
+            # sized for the classes seen first, so labels keep their indices and
+            # labels outside them are an error rather than silently re-encoded.
+            return _encode(y, np.asarray(self.classes_inferred_), "y").astype(np.int64)
         if self.classes is not None:
             classes = np.asarray(self.classes)
             if len(classes) < 2:

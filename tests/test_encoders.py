@@ -188,6 +188,13 @@ def test_partial_fit_keeps_objective_and_vocabulary(subjectivity):
     assert len(enc.history) == 2 and enc.vectorizer_.vocabulary_ is vocabulary
     with pytest.raises(ValueError, match="objective 'classification'"):
         enc.partial_fit(X)
+    # One-class batches keep the classes (and label indices) of the first fit.
+    classes = enc.classes_.tolist()
+    one = subjectivity["label"] == classes[1]
+    enc.partial_fit(subjectivity["text"][one][:20], subjectivity["label"][one][:20])
+    assert enc.classes_.tolist() == classes and enc.n_outputs_ == 2
+    with pytest.raises(ValueError, match=r"labels not in classes .*'neutral'"):
+        enc.partial_fit(X[:2], ["neutral", classes[0]])
 
 
 def test_empty_document_gives_zero_vector(supervised):

@@ -233,3 +233,24 @@ def test_top_features_and_plots(wine_fit):
     plt.close("all")
     with pytest.raises(TypeError, match="FeatureAttention"):
         top_features(object())
+
+
+def test_partial_fit_keeps_the_classes_of_the_first_call():
+    X, y = load_wine(return_X_y=True)
+    labels = np.array(["barolo", "grignolino", "barbera"])[y]
+    clf = FeatureAttentionClassifier(embedding_dim=8, max_epochs=1, random_state=0)
+    # First call sees two classes only: classes= names all three.
+    clf.partial_fit(X[y < 2], labels[y < 2], classes=["barbera", "barolo", "grignolino"])
+    assert clf.classes_.tolist() == ["barbera", "barolo", "grignolino"]
+    assert clf.predict_proba(X[:2]).shape == (2, 3)
+    # A later batch of one class keeps the label indices (no re-encoding).
+    before = clf.predict_proba(X).argmax(1)
+    clf.partial_fit(X[y == 2], labels[y == 2])
+    assert clf.classes_.tolist() == ["barbera", "barolo", "grignolino"]
+    assert len(clf.history) == 2
+    assert set(clf.predict(X[y == 2])) <= set(clf.classes_)
+    assert (clf.predict_proba(X[y == 2]).argmax(1) == 0).mean() >= (before[y == 2] == 0).mean()
+    with pytest.raises(ValueError, match=r"labels not in classes .*\['nebbiolo'\]"):
+        clf.partial_fit(X[:3], ["nebbiolo", "barolo", "barolo"])
+    with pytest.raises(TypeError, match="regressor"):
+        FeatureAttentionRegressor(max_epochs=1).partial_fit(X, y * 1.0, classes=[0, 1, 2])

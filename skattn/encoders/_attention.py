@@ -9,6 +9,7 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._base import _check_target_1d, _encode
 from .._skorch import PaddedBatchDataset
 from ..feature_extraction._sequence import PAD_ID, UNK_ID
 from ..nn.masked import MaskedTokenLoss, MaskedTokenModule, mask_tokens
@@ -69,7 +70,7 @@ class AttentionEncoder(_EncoderMixin, _TextAttentionMixin, NeuralNet):
     - ``fit(X)`` (or ``task="masked_tokens"``): self-supervised, by masked-token prediction: about
       ``mask_rate`` of each document's tokens are hidden (BERT's 80/10/10
       scheme) and the pooled vector of the corrupted document must predict
-      them (:class:`skattn.nn.masked.MaskedTokenModule`).
+      them (``skattn.nn.masked.MaskedTokenModule``).
 
     Which tokens the pooling attends to is available per document through
     :meth:`explain` and per vocabulary token through ``token_attention_``.
@@ -167,13 +168,17 @@ class AttentionEncoder(_EncoderMixin, _TextAttentionMixin, NeuralNet):
     def _encode_target(self, y, n_samples):
         # Called by _TextAttentionMixin.fit/partial_fit before training.
         objective = self._objective(y)
-        if self.warm_start and self.initialized_:
+        continuing = self.warm_start and self.initialized_
+        if continuing:
             self._check_same_objective(objective)
         self.objective_ = objective
         if objective == "masked_tokens":
             self.classes_ = None
             self.n_outputs_ = None  # the vocabulary size, once it is known
             return None
+        if continuing and objective == "classification":
+            # The head is sized for the first classes: keep their indices.
+            return _encode(_check_target_1d(y, n_samples), self.classes_, "y")
         encoded, self.classes_, self.n_outputs_ = encode_target(y, n_samples, objective)
         return encoded
 
@@ -259,7 +264,7 @@ class AttentionEncoder(_EncoderMixin, _TextAttentionMixin, NeuralNet):
 
         Returns
         -------
-        X_new : ndarray of float32 of shape (n_samples, n_components_)
+        X_new : ndarray of float32 of shape (n_samples, n_components)
         """
         check_is_fitted(self, "n_components_")
         ids = self._transform_input(X)

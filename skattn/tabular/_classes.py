@@ -65,9 +65,9 @@ _PARAMS_DOC = """
 _ATTRIBUTES_DOC = """
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (n_features,)
         Column names, where ``X`` was a DataFrame with string column names.
-    feature_importances_ : ndarray of shape (n_features_in_,)
+    feature_importances_ : ndarray of shape (n_features,)
         Mean pooling attention each feature receives over the training rows
         (non-negative, sums to 1). Read by
         :class:`~sklearn.feature_selection.SelectFromModel` and other tools.
@@ -183,17 +183,31 @@ class _FeatureAttentionMixin(AttentionNetMixin):
         return self
 
     def partial_fit(self, X, y, classes=None):
-        """Train for ``max_epochs`` more epochs without re-initializing (the
-        scaler stays the one fitted at the first fit)."""
+        """Train for ``max_epochs`` more epochs without re-initializing.
+
+        The first call on an unfitted estimator is ``fit``; later calls keep the
+        fitted scaler and the classes of the first call.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) (or (n_samples, n_outputs) for the regressor)
+            Labels must be among ``classes_`` after the first call (a
+            ``ValueError`` names any others).
+        classes : array-like, default=None
+            All the labels, for a first call whose ``y`` does not show them all
+            (as in scikit-learn's ``partial_fit``); ignored afterwards.
+
+        Returns
+        -------
+        self
+        """
         if not self.initialized_ or not hasattr(self, "scaler_"):
-            return self.fit(X, y)
+            return self._first_partial_fit(X, y, classes)
         Xs = self._transform_input(X)
-        target = self._encode_target(y, len(Xs))
-        with_warm, self.warm_start = self.warm_start, True
-        try:
+        with self._continuing():
+            target = self._encode_target(y, len(Xs))
             self._train(Xs, target)
-        finally:
-            self.warm_start = with_warm
         self.feature_importances_ = self._importances(Xs)
         return self
 

@@ -137,18 +137,32 @@ class _TextAttentionMixin(AttentionNetMixin):
         return self
 
     def partial_fit(self, X, y, classes=None):
-        """Train for ``max_epochs`` more epochs without re-initializing (the
-        vocabulary stays the one learned at the first fit)."""
+        """Train for ``max_epochs`` more epochs without re-initializing.
+
+        The first call on an unfitted estimator is ``fit``; later calls keep the
+        vocabulary and the classes of the first call.
+
+        Parameters
+        ----------
+        X : list, ndarray or Series of str of shape (n_samples,)
+        y : array-like of shape (n_samples,) (or (n_samples, n_outputs) for the regressor)
+            Labels must be among ``classes_`` after the first call (a
+            ``ValueError`` names any others).
+        classes : array-like, default=None
+            All the labels, for a first call whose ``y`` does not show them all
+            (as in scikit-learn's ``partial_fit``); ignored afterwards.
+
+        Returns
+        -------
+        self
+        """
         if not self.initialized_ or not hasattr(self, "vectorizer_"):
-            return self.fit(X, y)
+            return self._first_partial_fit(X, y, classes)
         texts = check_texts(X, allow_empty=False)
-        target = self._encode_target(y, len(texts))
         ids = self.vectorizer_.transform(texts)
-        with_warm, self.warm_start = self.warm_start, True
-        try:
+        with self._continuing():
+            target = self._encode_target(y, len(texts))
             self._train(ids, target)
-        finally:
-            self.warm_start = with_warm
         self.token_attention_ = self._token_attention(ids)
         return self
 

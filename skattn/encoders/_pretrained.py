@@ -574,7 +574,7 @@ class PretrainedTextEncoder(_EncoderMixin, _PretrainedTextMixin, NeuralNet):
 
         Returns
         -------
-        X_new : ndarray of float32 of shape (n_samples, n_components_)
+        X_new : ndarray of float32 of shape (n_samples, n_components)
         """
         check_is_fitted(self, "n_components_")
         return self._embed_sorted(self._transform_input(X))

@@ -118,7 +118,7 @@ class AdditiveAttention(_QueryKeyAttention):
 
 
 class DotAttention(_QueryKeyAttention):
-    """Luong dot attention: ``score(q, k) = q . k`` (queries and keys of equal width)."""
+    """Luong dot attention: ``score(q, k) = q^T k`` (queries and keys of equal width)."""
 
     def score(self, query, key):
         return query @ key.transpose(-2, -1)  # (B, T_q, T_k)

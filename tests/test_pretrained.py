@@ -119,6 +119,33 @@ def test_explain_summarizes_attention_per_token(encoder):
         encoder.explain(SENTENCES[:1], layer=6)
 
 
+def test_explain_rollout_through_all_layers(encoder):
+    from skattn.inspection import attention_rollout
+
+    attentions = encoder.attentions(SENTENCES[:2])
+    tokens = encoder.tokenize(SENTENCES[:2])
+    rollout = encoder.explain(SENTENCES[:2], method="rollout")
+    assert rollout.columns.tolist() == ["sample", "position", "token", "special", "weight"]
+    assert rollout["token"].tolist() == tokens[0] + tokens[1]
+    np.testing.assert_allclose(rollout.groupby("sample")["weight"].sum(), 1.0, atol=1e-5)
+    # Mean pooling: the uniform query over real tokens times the rollout of the
+    # six layers, for the shorter (padded) document too.
+    for sample in (0, 1):
+        n = len(tokens[sample])
+        layers = [a[sample:sample + 1, :, :n, :n].double().numpy() for a in attentions]
+        expected = attention_rollout(layers, residual=False)[0].mean(0)
+        np.testing.assert_allclose(
+            encoder.explain(SENTENCES[:2], method="rollout", residual=False)
+            .query("sample == @sample")["weight"],
+            expected,
+            atol=1e-5,
+        )
+    with pytest.raises(ValueError, match="leave layer and head"):
+        encoder.explain(SENTENCES[:1], method="rollout", layer=0)
+    with pytest.raises(ValueError, match="method must be"):
+        encoder.explain(SENTENCES[:1], method="lime")
+
+
 def test_pipeline_with_frozen_cls_encoder():
     pipe = make_pipeline(
         PretrainedTextEncoder(model=MODEL, pooling="cls"), LogisticRegression(max_iter=1000)

@@ -21,6 +21,7 @@ from torch import nn
 
 from .._base import AttentionNetMixin, ClassifierNetMixin
 from .._skorch import PaddedBatchDataset, seeded
+from ..inspection._rollout import pooling_rollout
 from ..utils._validation import check_texts
 from ._attention import _EncoderMixin
 from ._targets import TASKS, encode_target, infer_task
@@ -354,7 +355,7 @@ class _PretrainedTextMixin(AttentionNetMixin):
             return ()
         return tuple(layers.unbind(0))
 
-    def explain(self, X, *, layer=-1, head=None):
+    def explain(self, X, *, method="attention", layer=-1, head=None, residual=True):
         """Attention each token receives, per document, as a tidy DataFrame.
 
         With ``pooling="cls"`` a token's weight is the attention that the
@@ -365,12 +366,22 @@ class _PretrainedTextMixin(AttentionNetMixin):
         Parameters
         ----------
         X : list, ndarray or Series of str of shape (n_samples,)
+        method : {"attention", "rollout"}, default="attention"
+            ``"attention"``: the raw weights of one layer (or of each layer).
+            ``"rollout"``: the pooling (the [CLS] query, or the mean over real
+            tokens) rolled out through every layer (Abnar & Zuidema 2020,
+            :func:`skattn.inspection.pooling_rollout`, heads averaged): how much
+            of the document vector flows from each input token. ``layer`` and
+            ``head`` keep their defaults then.
         layer : int or "all", default=-1
             Layer index (negative counts from the last), or all layers (adds a
             ``layer`` column).
         head : int, None or "all", default=None
             One head, the mean over heads (None), or every head (adds a
             ``head`` column).
+        residual : bool, default=True
+            With ``method="rollout"``: account for the residual connections
+            (``0.5 * A + 0.5 * I`` per layer).
 
         Returns
         -------
@@ -382,6 +393,15 @@ class _PretrainedTextMixin(AttentionNetMixin):
             each layer and head.
         """
         check_is_fitted(self, "tokenizer_")
+        if method not in ("attention", "rollout"):
+            raise ValueError(f"method must be 'attention' or 'rollout', got {method!r}.")
+        if method == "rollout":
+            if layer != -1 or head is not None:
+                raise ValueError(
+                    "method='rollout' combines every layer and head: leave layer and "
+                    "head at their defaults."
+                )
+            return self._explain_rollout(X, residual=residual)
         n_layers = self.module_.transformer.config.num_hidden_layers
         n_heads = self.module_.transformer.config.num_attention_heads
         layers = _resolve_index(layer, n_layers, "layer", allow_all=True)
@@ -421,6 +441,36 @@ class _PretrainedTextMixin(AttentionNetMixin):
             columns = ["sample"] + (["layer"] if layer == "all" else []) + (
                 ["head"] if head == "all" else []) + ["position", "token", "special", "weight"]
             return pd.DataFrame(columns=columns)
+        return pd.concat(frames, ignore_index=True)
+
+    def _explain_rollout(self, X, *, residual):
+        """``explain(X, method="rollout")``: pooling rolled out through all layers."""
+        ids = self._transform_input(X)
+        pad = self.tokenizer_.pad_token_id
+        special = self._special_ids()
+        frames = []
+        for start, Xi, att in self._layer_attentions(ids):
+            real = Xi != pad  # (B, T)
+            if self.pooling == "cls":
+                pooling = np.zeros(real.shape)
+                pooling[:, 0] = 1.0
+            else:
+                pooling = real / np.maximum(real.sum(1, keepdims=True), 1)
+            layers = list(att.numpy())  # L arrays of (B, H, T, T)
+            rolled = pooling_rollout(pooling, layers, residual=residual)  # (B, T)
+            b, t = np.nonzero(real)
+            token_ids = Xi[b, t]
+            frames.append(pd.DataFrame({
+                "sample": start + b,
+                "position": t,
+                "token": np.asarray(
+                    self.tokenizer_.convert_ids_to_tokens(token_ids.tolist()), dtype=object
+                ),
+                "special": np.isin(token_ids, special),
+                "weight": rolled[b, t],
+            }))
+        if not frames:
+            return pd.DataFrame(columns=["sample", "position", "token", "special", "weight"])
         return pd.concat(frames, ignore_index=True)
 
     def __sklearn_tags__(self):

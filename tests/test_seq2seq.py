@@ -240,6 +240,12 @@ def test_bad_input_errors():
         model.predict(["3 March 2021", float("nan")])
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         model.score(X, y[:1])
+    # skorch's raw-output methods: hidden, or a clear error for texts.
+    assert not hasattr(model, "predict_proba")
+    calls = (model.forward, lambda X: next(model.forward_iter(X)), model.infer)
+    for call in calls:
+        with pytest.raises(TypeError, match="pass texts to fit, predict"):
+            call(X)
 
 
 # -- torch module -------------------------------------------------------------------

@@ -7,7 +7,9 @@ import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.dataset import Dataset
+from skorch.utils import is_dataset
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .._base import AttentionNetMixin
@@ -209,6 +211,29 @@ class AttentionSeq2Seq(AttentionNetMixin, NeuralNet):
         return list(super()._default_callbacks) + [
             ("gradient_clip", GradientNormClipping(gradient_clip_value=5.0))
         ]
+
+    # skorch's predict_proba would be the teacher-forced logits of encoded
+    # input; a sequence model's outputs come from predict (decoding) instead.
+    predict_proba = available_if(lambda self: False)(NeuralNet.predict_proba)
+
+    def _check_encoded(self, X):
+        if not (is_dataset(X) or isinstance(X, dict)):
+            raise TypeError(
+                f"{type(self).__name__}'s skorch-level methods (forward, forward_iter, "
+                "infer, evaluation_step) take encoded batches; pass texts to fit, "
+                f"predict, score or explain instead (got {type(X).__name__})."
+            )
+
+    def get_dataset(self, X, y=None):
+        """skorch hook: the net's own encoded input only (``{"source": ids,
+        "target": ids}``); raw texts go through fit, predict, score or explain."""
+        self._check_encoded(X)
+        return super().get_dataset(X, y)
+
+    def infer(self, x, **fit_params):
+        """skorch hook: the module's forward pass on an encoded batch."""
+        self._check_encoded(x)
+        return super().infer(x, **fit_params)
 
     # -- module and loss hooks ----------------------------------------------
 

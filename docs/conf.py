@@ -8,13 +8,14 @@ import os
 import sys
 from pathlib import Path
 
-import skattn
-
+# One thread per math library while the gallery runs (set before torch is
+# imported): the examples are small models, and each also calls
+# torch.set_num_threads(1).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-# One torch thread while the gallery runs: the examples are small models and
-# the build machine is shared.
-os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import skattn  # noqa: E402
 
 project = "skattn"
 author = "skattn developers"
@@ -68,6 +69,17 @@ def _defined_in_skattn(obj):
     return module.split(".")[0] == "skattn"
 
 
+def _defining_class(obj):
+    """The class whose body defines the function ``obj``, or None."""
+    obj = getattr(obj, "fget", obj)
+    obj = getattr(obj, "__func__", obj)
+    qualname = getattr(obj, "__qualname__", "")
+    target = sys.modules.get(getattr(obj, "__module__", None) or "")
+    for part in qualname.split(".")[:-1]:
+        target = getattr(target, part, None)
+    return target if inspect.isclass(target) else None
+
+
 # skorch hooks that skattn overrides (initialize_module, get_loss, ...) are
 # internals; of the names skorch's NeuralNet defines, these are the public API.
 _PUBLIC_NET_METHODS = {"fit", "partial_fit", "predict", "predict_proba", "score", "transform"}
@@ -81,7 +93,10 @@ def _skip_foreign_members(app, what, name, obj, skip, options):
     if not _defined_in_skattn(obj):
         return True
     from skorch import NeuralNet
+    from torch import nn
 
+    if _defining_class(obj) is not None and issubclass(_defining_class(obj), nn.Module):
+        return None  # a torch module's forward is its API
     if hasattr(NeuralNet, name) and name not in _PUBLIC_NET_METHODS:
         return True
     return None

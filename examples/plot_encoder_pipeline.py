@@ -39,7 +39,7 @@ pipelines = {
         AttentionEncoder(max_epochs=4, random_state=0), LogisticRegression(max_iter=1000)
     ),
     "AttentionEncoder (masked tokens, no labels) + LR": make_pipeline(
-        AttentionEncoder(task="masked_tokens", max_epochs=3, random_state=0),
+        AttentionEncoder(task="masked_tokens", max_epochs=2, random_state=0),
         LogisticRegression(max_iter=1000),
     ),
 }
@@ -55,7 +55,7 @@ pd.DataFrame(rows).style.format({"held-out accuracy": "{:.3f}", "fit (s)": "{:.1
 
 # %%
 # The masked-token encoder never sees a label: it learns to predict hidden
-# tokens, and only the logistic regression uses the labels. With three short
+# tokens, and only the logistic regression uses the labels. With two short
 # epochs here it stays far behind; :doc:`/benchmarks_encoders` compares the
 # same pipelines, trained longer, on another data set.
 #

@@ -170,6 +170,14 @@ def test_classifier_head_only_keeps_the_pretrained_weights(encoder):
     assert set(clf.predict(SENTENCES)) <= set(LABELS)
     assert clf.predict_proba(SENTENCES).shape == (8, 2)
     assert clf.explain(SENTENCES[:1])["weight"].sum() == pytest.approx(1.0, abs=1e-5)
+    # partial_fit continues training on raw texts; one-class batches keep the classes.
+    head = clf.module_.head.weight.detach().clone()
+    clf.partial_fit(SENTENCES[:4], LABELS[:4])
+    assert len(clf.history) == 4 and clf.classes_.tolist() == ["objective", "subjective"]
+    assert not torch.equal(clf.module_.head.weight, head)
+    with pytest.raises(ValueError, match="labels not in classes"):
+        clf.partial_fit(SENTENCES[:2], ["neutral", "objective"])
+    assert not hasattr(encoder, "partial_fit")  # skorch's would take token ids, not texts
 
 
 def test_fine_tuning_the_encoder_changes_it(encoder):

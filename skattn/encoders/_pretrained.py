@@ -16,6 +16,7 @@ import torch
 from skorch import NeuralNet, NeuralNetClassifier
 from skorch.utils import is_dataset
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
@@ -629,6 +630,9 @@ class PretrainedTextEncoder(_EncoderMixin, _PretrainedTextMixin, NeuralNet):
         check_is_fitted(self, "n_components_")
         return self._embed_sorted(self._transform_input(X))
 
+    # skorch's partial_fit takes encoded arrays; the encoder offers fit only.
+    partial_fit = available_if(lambda self: False)(NeuralNet.partial_fit)
+
 
 class PretrainedTextClassifier(ClassifierNetMixin, _PretrainedTextMixin, NeuralNetClassifier):
     __doc__ = (
@@ -699,5 +703,33 @@ class PretrainedTextClassifier(ClassifierNetMixin, _PretrainedTextMixin, NeuralN
         target = self._encode_target(y, len(texts))
         self._fit_tokenizer()
         self._train(self._encode(texts), target)
+        return self
+
+    def partial_fit(self, X, y, classes=None):
+        """Train for ``max_epochs`` more epochs without re-initializing.
+
+        The first call on an unfitted estimator is ``fit``; later calls keep the
+        classes of the first call.
+
+        Parameters
+        ----------
+        X : list, ndarray or Series of str of shape (n_samples,)
+        y : array-like of shape (n_samples,)
+            Labels must be among ``classes_`` after the first call (a
+            ``ValueError`` names any others).
+        classes : array-like, default=None
+            All the labels, for a first call whose ``y`` does not show them all;
+            ignored afterwards.
+
+        Returns
+        -------
+        self
+        """
+        if not self.initialized_ or not hasattr(self, "tokenizer_"):
+            return self._first_partial_fit(X, y, classes)
+        texts = check_texts(X, allow_empty=False)
+        with self._continuing():
+            target = self._encode_target(y, len(texts))
+            self._train(self._encode(texts), target)
         return self
 

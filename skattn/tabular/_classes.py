@@ -135,7 +135,8 @@ class _FeatureAttentionMixin(AttentionNetMixin):
     def _scale(self, X):
         if self.scaler_ is not None:
             X = self.scaler_.transform(X)
-        X = X.astype(np.float32)
+        with np.errstate(over="ignore"):  # reported below
+            X = X.astype(np.float32)
         if not np.isfinite(X).all():
             raise ValueError(
                 "X holds values too large for float32 after scaling; rescale the features."

@@ -190,6 +190,25 @@ class _TextAttentionMixin(AttentionNetMixin):
         )
         return series.sort_values(ascending=False, kind="stable")
 
+    def __getstate__(self):
+        # token_attention_ travels as plain arrays, so that persistence formats
+        # without pandas support (skops) can store the estimator.
+        state = super().__getstate__()
+        if isinstance(state.get("token_attention_"), pd.Series):
+            series = state.pop("token_attention_")
+            state["_token_attention_arrays"] = (
+                series.index.to_numpy(dtype=object), series.to_numpy()
+            )
+        return state
+
+    def __setstate__(self, state):
+        if "_token_attention_arrays" in state:
+            tokens, values = state.pop("_token_attention_arrays")
+            state["token_attention_"] = pd.Series(
+                values, index=pd.Index(tokens, name="token"), name="attention"
+            )
+        super().__setstate__(state)
+
     def _token_scores(self, ids, method="attention", *, residual=True, n_steps=20):
         """(n_samples, max_len) per-token scores of id rows, 0 on padding."""
         if method not in _EXPLAIN_METHODS:

@@ -147,5 +147,6 @@ try:
 except ImportError:  # pragma: no cover
     html_theme = "alabaster"
 html_title = f"skattn {release}"
+toc_object_entries_show_parents = "hide"  # "fit", not "AttentionTextClassifier.fit", in page TOCs
 html_static_path = []
 html_show_sourcelink = False

@@ -1,7 +1,6 @@
 """Documents -> padded arrays of token ids (no torch here)."""
 
-from collections import Counter
-from itertools import chain
+from itertools import chain, repeat
 from numbers import Integral, Real
 
 import numpy as np
@@ -122,33 +121,75 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
         -------
         self
         """
-        texts = check_texts(X)
         analyze = self.build_analyzer()
-        term_freq, doc_freq = Counter(), Counter()
-        for doc in texts:
-            tokens = analyze(doc)
-            term_freq.update(tokens)
-            doc_freq.update(set(tokens))
-        n_docs = len(texts)
+        self._fit_vocabulary([analyze(doc) for doc in check_texts(X)])
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X, y=None):
+        """Learn the vocabulary and return the id rows (tokenizing only once).
+
+        Parameters
+        ----------
+        X : list, ndarray or Series of str of shape (n_samples,)
+        y : ignored
+
+        Returns
+        -------
+        ids : ndarray of int64 of shape (n_samples, max_len)
+        """
+        analyze = self.build_analyzer()
+        flat, lengths, remap = self._fit_vocabulary([analyze(doc) for doc in check_texts(X)])
+        # Reuse the ids of the counting pass: keep each document's first max_len.
+        doc = np.repeat(np.arange(len(lengths)), lengths)
+        position = np.arange(len(flat)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        head = position < self.max_len
+        ids = np.zeros((len(lengths), self.max_len), dtype=np.int64)
+        ids[doc[head], position[head]] = remap[flat[head]]
+        return ids
+
+    def _fit_vocabulary(self, docs):
+        """Set ``vocabulary_``, ``index_to_token_`` and ``token_counts_`` from token lists.
+
+        Counts with numpy over one flat array of provisional ids (no per-token
+        Python loop). Returns the provisional ids, the document lengths and the
+        provisional -> final id map.
+        """
+        index = {t: i for i, t in enumerate(dict.fromkeys(chain.from_iterable(docs)))}
+        types = np.array(list(index), dtype=object)
+        n_types, n_docs = len(types), len(docs)
+        lengths = np.fromiter(map(len, docs), dtype=np.int64, count=n_docs)
+        flat = np.fromiter(
+            map(index.__getitem__, chain.from_iterable(docs)),
+            dtype=np.int64,
+            count=int(lengths.sum()),
+        )
+        term_freq = np.bincount(flat, minlength=n_types)
+        # Distinct (document, token) pairs give the document frequencies.
+        pairs = np.unique(np.repeat(np.arange(n_docs, dtype=np.int64), lengths) * n_types + flat)
+        doc_freq = np.bincount(pairs % max(n_types, 1), minlength=n_types)
         low = self.min_df if isinstance(self.min_df, Integral) else self.min_df * n_docs
         high = self.max_df if isinstance(self.max_df, Integral) else self.max_df * n_docs
         if low > high:
             raise ValueError("max_df corresponds to fewer documents than min_df.")
-        kept = [t for t, df in doc_freq.items() if low <= df <= high]
-        kept.sort(key=lambda t: (-term_freq[t], t))
+        kept = np.flatnonzero((low <= doc_freq) & (doc_freq <= high))
+        # Descending frequency, ties by token.
+        kept = kept[np.lexsort((types[kept].astype(str), -term_freq[kept]))]
         if self.max_features is not None:
             kept = kept[: self.max_features]
-        if not kept:
+        if not len(kept):
             raise ValueError(
                 "Empty vocabulary: no token passes min_df/max_df, or the documents "
                 "contain no tokens for this analyzer."
             )
-        tokens = [PAD_TOKEN, UNK_TOKEN] + kept
+        tokens = [PAD_TOKEN, UNK_TOKEN] + types[kept].tolist()
         self.vocabulary_ = {t: i for i, t in enumerate(tokens)}
         self.index_to_token_ = np.array(tokens, dtype=object)
-        unknown = sum(term_freq.values()) - sum(term_freq[t] for t in kept)
-        self.token_counts_ = np.array([0, unknown] + [term_freq[t] for t in kept])
-        return self
+        unknown = int(term_freq.sum() - term_freq[kept].sum())
+        self.token_counts_ = np.concatenate([[0, unknown], term_freq[kept]]).astype(np.int64)
+        remap = np.full(n_types, UNK_ID, dtype=np.int64)
+        remap[kept] = np.arange(2, len(kept) + 2)
+        return flat, lengths, remap
 
     def transform(self, X):
         """Map documents to right-padded rows of token ids.
@@ -164,13 +205,17 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
             unknown token is an all-zero row.
         """
         check_is_fitted(self, "vocabulary_")
-        get, max_len = self.vocabulary_.get, self.max_len
-        rows = [[get(t, UNK_ID) for t in doc] for doc in self.tokenize(X)]
-        lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
-        ids = np.zeros((len(rows), max_len), dtype=np.int64)
-        # Scatter all ids at once: position j of row i for j < length_i.
-        ids[np.arange(max_len) < lengths[:, None]] = np.fromiter(
-            chain.from_iterable(rows), dtype=np.int64, count=int(lengths.sum())
+        return self._encode(self.tokenize(X))
+
+    def _encode(self, docs):
+        """Token lists (at most ``max_len`` each) -> right-padded id rows."""
+        lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
+        ids = np.zeros((len(docs), self.max_len), dtype=np.int64)
+        # One C-level map over all tokens, then one scatter: position j of row i
+        # for j < length_i.
+        flat = map(self.vocabulary_.get, chain.from_iterable(docs), repeat(UNK_ID))
+        ids[np.arange(self.max_len) < lengths[:, None]] = np.fromiter(
+            flat, dtype=np.int64, count=int(lengths.sum())
         )
         return ids
 

@@ -105,7 +105,9 @@ def check_clone(estimator, X, y):
     cloned = clone(estimator)
     for name, value in cloned.get_params(deep=False).items():
         if value is not params[name] and not _equal(value, params[name]):
-            raise AssertionError(f"clone changed parameter {name!r}: {params[name]!r} -> {value!r}")
+            raise AssertionError(
+                f"clone changed parameter {name!r}: {params[name]!r} -> {value!r}"
+            )
     again = clone(estimator).set_params(**params).get_params(deep=False)
     if again.keys() != params.keys():
         raise AssertionError("set_params(**get_params()) changed the parameter names.")
@@ -264,20 +266,12 @@ class BadInput(NamedTuple):
     changes_model: bool = False
 
 
-def _text(est):
-    return _takes_text(est)
-
-
 def _table(est):
     return not _takes_text(est)
 
 
 def _supervised(est):
     return est.__sklearn_tags__().target_tags.required
-
-
-def _texts(X):
-    return list(X)
 
 
 def _set(X, i, value):
@@ -305,34 +299,35 @@ BAD_INPUTS = {
     # text: invalid documents at fit
     "none_document": BadInput(
         "fit", lambda e, X, y: _fit(e, _set(X, 1, None), y), (ValueError, "missing document"),
-        _text, "None among the documents"),
+        _takes_text, "None among the documents"),
     "nan_document": BadInput(
         "fit", lambda e, X, y: _fit(e, _set(X, 1, float("nan")), y),
-        (ValueError, "missing document"), _text, "NaN among the documents"),
+        (ValueError, "missing document"), _takes_text, "NaN among the documents"),
     "float_document": BadInput(
         "fit", lambda e, X, y: _fit(e, _set(X, 1, 1.5), y), (TypeError, "only str documents"),
-        _text, "a float among the documents"),
+        _takes_text, "a float among the documents"),
     "bytes_document": BadInput(
         "fit", lambda e, X, y: _fit(e, _set(X, 1, b"bytes"), y), (TypeError, "Decode bytes"),
-        _text, "bytes among the documents"),
+        _takes_text, "bytes among the documents"),
     "single_string": BadInput(
         "predict", lambda e, X, y: outputs(e, "one document"), (TypeError, "single str"),
-        _text, "one str instead of a list of documents"),
+        _takes_text, "one str instead of a list of documents"),
     "several_text_columns": BadInput(
-        "predict", lambda e, X, y: outputs(e, np.asarray([_texts(X)[:3]] * 2).T),
-        (ValueError, "one document per sample"), _text, "a 2-D array of several columns"),
+        "predict", lambda e, X, y: outputs(e, np.asarray([list(X)[:3]] * 2).T),
+        (ValueError, "one document per sample"), _takes_text, "a 2-D array of several columns"),
     "empty_documents_at_fit": BadInput(
         "fit", lambda e, X, y: _fit(e, [""] * len(X), y), (ValueError, "empty document"),
-        lambda e: _text(e) and not _embeds_empty(e), "only empty documents at fit"),
+        lambda e: _takes_text(e) and not _embeds_empty(e), "only empty documents at fit"),
     # text: valid but unusual documents
     "empty_documents_at_predict": BadInput(
-        "predict", lambda e, X, y: _predict_all(e, ["", "   ", "\n"]), None, _text,
+        "predict", lambda e, X, y: _predict_all(e, ["", "   ", "\n"]), None, _takes_text,
         "empty documents at predict: outputs of a document without tokens"),
     "long_document": BadInput(
-        "predict", lambda e, X, y: _predict_all(e, [LONG_DOCUMENT, _texts(X)[0]]), None, _text,
+        "predict", lambda e, X, y: _predict_all(e, [LONG_DOCUMENT, list(X)[0]]), None,
+        _takes_text,
         "a 100,000-character document: cut to the first max_len tokens"),
     "unicode_and_emoji": BadInput(
-        "predict", lambda e, X, y: _predict_all(e, UNICODE_DOCUMENTS), None, _text,
+        "predict", lambda e, X, y: _predict_all(e, UNICODE_DOCUMENTS), None, _takes_text,
         "non-ASCII text and emoji at predict"),
     "unicode_and_emoji_at_fit": BadInput(
         "fit",
@@ -340,7 +335,7 @@ BAD_INPUTS = {
             _fit(e, [f"{d} {UNICODE_DOCUMENTS[i % 3]}" for i, d in enumerate(X)], y),
             UNICODE_DOCUMENTS,
         ),
-        None, _text, "non-ASCII text and emoji at fit"),
+        None, _takes_text, "non-ASCII text and emoji at fit"),
     # tables
     "nan_in_X": BadInput(
         "fit", lambda e, X, y: _fit(e, _set_cell(X, np.nan), y), (ValueError, "NaN"), _table,

@@ -1,5 +1,6 @@
 """Documents -> padded arrays of token ids (no torch here)."""
 
+import re
 from itertools import chain, repeat
 from numbers import Integral, Real
 
@@ -101,6 +102,13 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
 
     def build_analyzer(self):
         """Return the callable that maps a document to its list of tokens."""
+        if self.analyzer == "word" and self.strip_accents is None:
+            pattern = re.compile(self.token_pattern)
+            if not pattern.groups:
+                # What CountVectorizer's word analyzer does here (lowercase, then
+                # findall), without its per-document layers of calls.
+                findall = pattern.findall
+                return (lambda doc: findall(doc.lower())) if self.lowercase else findall
         return CountVectorizer(
             analyzer=self.analyzer,
             lowercase=self.lowercase,
@@ -166,7 +174,8 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
         )
         term_freq = np.bincount(flat, minlength=n_types)
         # Distinct (document, token) pairs give the document frequencies.
-        pairs = np.unique(np.repeat(np.arange(n_docs, dtype=np.int64), lengths) * n_types + flat)
+        pairs = np.sort(np.repeat(np.arange(n_docs, dtype=np.int64), lengths) * n_types + flat)
+        pairs = pairs[np.diff(pairs, prepend=-1) != 0]  # sort + diff: faster than np.unique
         doc_freq = np.bincount(pairs % max(n_types, 1), minlength=n_types)
         low = self.min_df if isinstance(self.min_df, Integral) else self.min_df * n_docs
         high = self.max_df if isinstance(self.max_df, Integral) else self.max_df * n_docs

@@ -1,6 +1,7 @@
 """Documents -> padded arrays of token ids (no torch here)."""
 
 import re
+from collections import defaultdict
 from itertools import chain, repeat
 from numbers import Integral, Real
 
@@ -129,8 +130,7 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
         -------
         self
         """
-        analyze = self.build_analyzer()
-        self._fit_vocabulary([analyze(doc) for doc in check_texts(X)])
+        self._fit_vocabulary(list(map(self.build_analyzer(), check_texts(X))))
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -146,8 +146,9 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
         -------
         ids : ndarray of int64 of shape (n_samples, max_len)
         """
-        analyze = self.build_analyzer()
-        flat, lengths, remap = self._fit_vocabulary([analyze(doc) for doc in check_texts(X)])
+        flat, lengths, remap = self._fit_vocabulary(
+            list(map(self.build_analyzer(), check_texts(X)))
+        )
         # Reuse the ids of the counting pass: keep each document's first max_len.
         doc = np.repeat(np.arange(len(lengths)), lengths)
         position = np.arange(len(flat)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
@@ -163,15 +164,19 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
         Python loop). Returns the provisional ids, the document lengths and the
         provisional -> final id map.
         """
-        index = {t: i for i, t in enumerate(dict.fromkeys(chain.from_iterable(docs)))}
-        types = np.array(list(index), dtype=object)
-        n_types, n_docs = len(types), len(docs)
+        # A token's provisional id is its rank of first appearance: a missing
+        # key gets len(index) from the C-level default factory, in one pass.
+        index = defaultdict()
+        index.default_factory = index.__len__
+        n_docs = len(docs)
         lengths = np.fromiter(map(len, docs), dtype=np.int64, count=n_docs)
         flat = np.fromiter(
             map(index.__getitem__, chain.from_iterable(docs)),
             dtype=np.int64,
             count=int(lengths.sum()),
         )
+        types = np.array(list(index), dtype=object)
+        n_types = len(types)
         term_freq = np.bincount(flat, minlength=n_types)
         # Distinct (document, token) pairs give the document frequencies.
         pairs = np.sort(np.repeat(np.arange(n_docs, dtype=np.int64), lengths) * n_types + flat)

@@ -170,3 +170,21 @@ def test_unknown_kind_and_width_mismatch():
 
     with pytest.raises(ValueError, match="equal width"):
         make_attention("dot", 4, 6)
+
+
+def test_dropout_is_inverted_dropout():
+    from skattn.nn import Dropout
+
+    torch.manual_seed(0)
+    x = torch.ones(200, 50, 64, requires_grad=True)
+    layer = Dropout(0.3)
+    y = layer(x)
+    kept = y != 0
+    assert abs(kept.float().mean().item() - 0.7) < 0.01  # zeroed with probability p
+    torch.testing.assert_close(y[kept], torch.full_like(y[kept], 1 / 0.7))  # rest scaled
+    y.sum().backward()
+    torch.testing.assert_close(x.grad, (kept / 0.7).float())  # gradient through the mask
+    layer.eval()
+    assert layer(x) is x
+    assert Dropout(0.0).train()(x) is x and (Dropout(1.0).train()(x) == 0).all()
+    assert isinstance(layer, torch.nn.Dropout) and layer.p == 0.3

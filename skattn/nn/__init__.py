@@ -10,6 +10,7 @@ from .attention import (
     make_attention,
     masked_softmax,
 )
+from .dropout import Dropout
 from .seq2seq import Seq2SeqModule
 from .tabular import FeatureAttentionModule, FeatureTokenizer
 from .text import SequenceEncoder, TextAttentionModule, TransformerBlock
@@ -18,6 +19,7 @@ __all__ = [
     "AdditiveAttention",
     "AttentionPooling",
     "DotAttention",
+    "Dropout",
     "FeatureAttentionModule",
     "FeatureTokenizer",
     "GeneralAttention",

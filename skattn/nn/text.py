@@ -11,6 +11,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .attention import AttentionPooling, MultiHeadSelfAttention
+from .dropout import Dropout
 
 __all__ = ["TransformerBlock", "SequenceEncoder", "TextAttentionModule", "ENCODERS"]
 
@@ -47,7 +48,7 @@ class TransformerBlock(nn.Module):
         self.ff = nn.Sequential(
             nn.Linear(d_model, ff_dim), nn.GELU(), nn.Linear(ff_dim, d_model)
         )
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def forward(self, x, mask=None, need_weights=False):
         """x (B, T, D) -> (B, T, D) and weights (B, H, T, T) or None."""
@@ -121,7 +122,7 @@ class SequenceEncoder(nn.Module):
         self.encoder = encoder
         self.padding_idx = padding_idx
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=padding_idx)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         width = embedding_dim
         if encoder == "gru":
             hidden_size = max(1, embedding_dim // 2) if hidden_size is None else hidden_size

@@ -32,7 +32,7 @@ X_train, X_test, y_train, y_test = train_test_split(
     X, y, test_size=0.2, random_state=0, stratify=y
 )
 
-clf = AttentionTextClassifier(max_epochs=4, random_state=0).fit(X_train, y_train)
+clf = AttentionTextClassifier(random_state=0).fit(X_train, y_train)
 baseline = make_pipeline(TfidfVectorizer(ngram_range=(1, 2)), LogisticRegression(max_iter=1000))
 baseline.fit(X_train, y_train)
 

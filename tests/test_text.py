@@ -16,7 +16,10 @@ from skattn import AttentionTextClassifier, AttentionTextRegressor
 from skattn.datasets import load_movie_reviews
 
 TRIGGERS = ["excellent", "awful", "boring", "moving"]
-FAST = dict(embedding_dim=16, max_epochs=5, lr=0.02, batch_size=16, random_state=0)
+# Tiny trigger-task models: light dropout (the classifier's default 0.5 suits real
+# text trained for more steps).
+FAST = dict(embedding_dim=16, max_epochs=5, lr=0.02, batch_size=16, random_state=0,
+            module__dropout=0.1)
 
 
 def make_trigger_task(n, seed):
@@ -89,7 +92,7 @@ def movie_reviews():
 
 def test_movie_reviews_accuracy_above_070(movie_reviews):
     X_train, X_test, y_train, y_test = movie_reviews
-    clf = AttentionTextClassifier(embedding_dim=32, max_epochs=3, random_state=0)
+    clf = AttentionTextClassifier(random_state=0)  # the defaults
     clf.fit(X_train, y_train)
     accuracy = clf.score(X_test, y_test)
     assert accuracy > 0.70, accuracy

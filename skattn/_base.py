@@ -154,6 +154,39 @@ class AttentionNetMixin:
         finally:
             self.warm_start = with_warm
 
+    def partial_fit(self, X, y, classes=None):
+        """Train for ``max_epochs`` more epochs without re-initializing.
+
+        The first call on an unfitted estimator is ``fit``; later calls keep
+        what the first one learned of the input (vocabulary or scaler) and its
+        classes.
+
+        Parameters
+        ----------
+        X : input of shape (n_samples, ...), as for ``fit``
+        y : array-like of shape (n_samples,) (or (n_samples, n_outputs) for a regressor)
+            Labels must be among ``classes_`` after the first call (a
+            ``ValueError`` names any others).
+        classes : array-like, default=None
+            All the labels, for a first call whose ``y`` does not show them all
+            (as in scikit-learn's ``partial_fit``); ignored afterwards.
+
+        Returns
+        -------
+        self
+        """
+        if not self.initialized_ or not hasattr(self, self._input_state):
+            return self._first_partial_fit(X, y, classes)
+        Xt = self._partial_fit_input(X)
+        with self._continuing():
+            self._train(Xt, self._encode_target(y, len(Xt)))
+        self._record_attention(Xt)
+        return self
+
+    def _partial_fit_input(self, X):
+        """Validated, encoded input of a continued ``partial_fit``."""
+        return self._transform_input(X)
+
     def _first_partial_fit(self, X, y, classes):
         """``partial_fit`` on an unfitted estimator: ``fit``, taking ``classes``
         (when given) as the full label set, as scikit-learn's ``partial_fit`` does."""

@@ -180,37 +180,13 @@ class _FeatureAttentionMixin(AttentionNetMixin):
             self.scaler_ = StandardScaler().fit(X) if self.standardize else None
         Xs = self._scale(X)
         self._train(Xs, target)
-        self.feature_importances_ = self._importances(Xs)
+        self._record_attention(Xs)
         return self
 
-    def partial_fit(self, X, y, classes=None):
-        """Train for ``max_epochs`` more epochs without re-initializing.
+    _input_state = "scaler_"  # fitted at the first fit, kept by partial_fit
 
-        The first call on an unfitted estimator is ``fit``; later calls keep the
-        fitted scaler and the classes of the first call.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,) (or (n_samples, n_outputs) for the regressor)
-            Labels must be among ``classes_`` after the first call (a
-            ``ValueError`` names any others).
-        classes : array-like, default=None
-            All the labels, for a first call whose ``y`` does not show them all
-            (as in scikit-learn's ``partial_fit``); ignored afterwards.
-
-        Returns
-        -------
-        self
-        """
-        if not self.initialized_ or not hasattr(self, "scaler_"):
-            return self._first_partial_fit(X, y, classes)
-        Xs = self._transform_input(X)
-        with self._continuing():
-            target = self._encode_target(y, len(Xs))
-            self._train(Xs, target)
+    def _record_attention(self, Xs):
         self.feature_importances_ = self._importances(Xs)
-        return self
 
     def _pooling_weights(self, Xs):
         """(n_samples, n_features) pooling weights of scaled rows ``Xs``."""

@@ -148,38 +148,17 @@ class _TextAttentionMixin(AttentionNetMixin):
             self.vectorizer_ = vectorizer.fit(texts)
         ids = self.vectorizer_.transform(texts)
         self._train(ids, target)
-        self.token_attention_ = self._token_attention(ids)
+        self._record_attention(ids)
         return self
 
-    def partial_fit(self, X, y, classes=None):
-        """Train for ``max_epochs`` more epochs without re-initializing.
+    _input_state = "vectorizer_"  # learned at the first fit, kept by partial_fit
 
-        The first call on an unfitted estimator is ``fit``; later calls keep the
-        vocabulary and the classes of the first call.
+    def _partial_fit_input(self, X):
+        check_is_fitted(self, "vectorizer_")
+        return self.vectorizer_.transform(check_texts(X, allow_empty=False))
 
-        Parameters
-        ----------
-        X : list, ndarray or Series of str of shape (n_samples,)
-        y : array-like of shape (n_samples,) (or (n_samples, n_outputs) for the regressor)
-            Labels must be among ``classes_`` after the first call (a
-            ``ValueError`` names any others).
-        classes : array-like, default=None
-            All the labels, for a first call whose ``y`` does not show them all
-            (as in scikit-learn's ``partial_fit``); ignored afterwards.
-
-        Returns
-        -------
-        self
-        """
-        if not self.initialized_ or not hasattr(self, "vectorizer_"):
-            return self._first_partial_fit(X, y, classes)
-        texts = check_texts(X, allow_empty=False)
-        ids = self.vectorizer_.transform(texts)
-        with self._continuing():
-            target = self._encode_target(y, len(texts))
-            self._train(ids, target)
+    def _record_attention(self, ids):
         self.token_attention_ = self._token_attention(ids)
-        return self
 
     def _pooling_weights(self, ids):
         """(n_samples, max_len) pooling weights of id rows, 0 on padding."""

@@ -50,7 +50,9 @@ nitpick_ignore_regex = [
 
 autosummary_generate = True
 autosummary_imported_members = False
-autodoc_default_options = {}
+# Module-level data (e.g. estimator_checks.BAD_INPUTS) is described by its doc
+# comment; its repr would be a page of lambdas.
+autodoc_default_options = {"no-value": True}
 # skorch's and scikit-learn's docstrings are written for their own sites (their
 # cross-references do not resolve here): document only what skattn defines.
 autodoc_inherit_docstrings = False

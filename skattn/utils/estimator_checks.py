@@ -295,6 +295,10 @@ def _fit(est, X, y, **kw):
 LONG_DOCUMENT = ("a very long document " * 5000)[:100_000]
 UNICODE_DOCUMENTS = ["naïve café — déjà vu 😀🔥", "日本語のテキスト 🎉", "Привет, мир! ✨🤖"]
 
+#: The bad-input matrix: case name -> ``BadInput(stage, call, error, applies,
+#: changes_model)``: how to make the bad input from valid ``(X, y)``, whether it
+#: goes to ``fit`` or to a fitted estimator, and the ``(exception type, message
+#: regex)`` it must raise (None: valid input that must give finite outputs).
 BAD_INPUTS = {
     # text: invalid documents at fit
     "none_document": BadInput(

@@ -41,6 +41,7 @@ def main(output_dir):
         print("bertviz is not installed (pip install bertviz); shapes above are what head_view takes.")
     else:
         page = head_view(attention, tokens, html_action="return")
+        Path(output_dir).mkdir(parents=True, exist_ok=True)
         path = Path(output_dir) / "bertviz_head_view.html"
         path.write_text(page.data, encoding="utf-8")
         print(f"wrote {path}")

@@ -8,7 +8,7 @@ from skorch.dataset import Dataset
 from sklearn.utils import check_random_state
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler
 
-__all__ = ["batch_loader", "PaddedBatchDataset", "seeded"]
+__all__ = ["batch_loader", "PaddedBatchDataset", "seeded", "trim_padding"]
 
 
 def batch_loader(dataset, batch_size, shuffle=False, drop_last=False, **kwargs):
@@ -50,12 +50,18 @@ class PaddedBatchDataset(Dataset):
         return super().__getitem__(i)
 
     def transform(self, X, y):
-        X = np.asarray(X)
-        if X.ndim == 2 and X.shape[1]:
-            real = X != self.pad_id
-            width = int(real.any(0).nonzero()[0].max() + 1) if real.any() else 1
-            X = X[:, :width]
+        X = trim_padding(X, self.pad_id)
         return X, (torch.zeros(len(X)) if y is None else y)
+
+
+def trim_padding(ids, pad_id=0):
+    """Cut right-padded id rows (n, T) to the longest row (at least 1 column)."""
+    ids = np.asarray(ids)
+    if ids.ndim == 2 and ids.shape[1]:
+        real = (ids != pad_id).any(0)
+        width = int(real.nonzero()[0].max() + 1) if real.any() else 1
+        ids = ids[:, :width]
+    return ids
 
 
 @contextmanager

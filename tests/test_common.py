@@ -186,7 +186,7 @@ class _Noisy(FeatureAttentionClassifier):
 class _Unchecked(FeatureAttentionClassifier):
     """Skips input validation at predict: NaN goes straight to torch."""
 
-    def _transform_input(self, X):
+    def _net_input(self, X):
         return np.asarray(X, dtype=np.float32)
 
 

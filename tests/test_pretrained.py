@@ -82,31 +82,36 @@ def test_mean_pooling_matches_the_model(encoder):
 def test_attentions_have_hugging_face_layout(encoder):
     tokens = encoder.tokenize(SENTENCES[:3])
     assert tokens[2] == ["[CLS]", "the", "film", "is", "strictly", "routine", ".", "[SEP]"]
-    attentions = encoder.attentions(SENTENCES[:3])
+    attentions, layer_tokens = encoder.attention_layers(SENTENCES[:3])
+    assert layer_tokens == tokens
     width = max(map(len, tokens))
     assert len(attentions) == 6
+    assert all(isinstance(a, np.ndarray) and a.dtype == np.float32 for a in attentions)
     assert all(a.shape == (3, 12, width, width) for a in attentions)
     for i, toks in enumerate(tokens):
         n = len(toks)
         rows = attentions[-1][i, :, :n, :n].sum(-1)
-        torch.testing.assert_close(rows, torch.ones_like(rows))
-        assert attentions[-1][i, :, :, n:].abs().sum() == 0  # padding gets nothing
+        np.testing.assert_allclose(rows, np.ones_like(rows), rtol=1e-5)
+        assert np.abs(attentions[-1][i, :, :, n:]).sum() == 0  # padding gets nothing
+        assert np.abs(attentions[-1][i, :, n:, :]).sum() == 0  # padding queries too
     # Fast (SDPA) inference is back after the attention pass.
     np.testing.assert_allclose(encoder.transform(SENTENCES[:3]), encoder.transform(SENTENCES[:3]))
 
 
 def test_explain_summarizes_attention_per_token(encoder):
-    attentions = encoder.attentions(SENTENCES[:2])
+    attentions, _ = encoder.attention_layers(SENTENCES[:2])
     tokens = encoder.tokenize(SENTENCES[:2])
     explanation = encoder.explain(SENTENCES[:2])
-    assert explanation.columns.tolist() == ["sample", "position", "token", "special", "weight"]
+    assert explanation.columns.tolist() == [
+        "sample", "position", "token", "in_vocabulary", "special", "weight"]
+    assert explanation["in_vocabulary"].all()
     assert len(explanation) == sum(map(len, tokens))
     assert explanation["token"].tolist() == tokens[0] + tokens[1]
     assert explanation.loc[explanation["token"].isin(["[CLS]", "[SEP]"]), "special"].all()
     assert np.allclose(explanation.groupby("sample")["weight"].sum(), 1.0, atol=1e-5)
     # Mean pooling: attention received, averaged over real queries and heads (last layer).
     n = len(tokens[0])
-    expected = attentions[-1][0, :, :n, :n].mean(1).mean(0).numpy()
+    expected = attentions[-1][0, :, :n, :n].mean(1).mean(0)
     np.testing.assert_allclose(
         explanation.loc[explanation["sample"] == 0, "weight"], expected, atol=1e-5
     )
@@ -122,17 +127,18 @@ def test_explain_summarizes_attention_per_token(encoder):
 def test_explain_rollout_through_all_layers(encoder):
     from skattn.inspection import attention_rollout
 
-    attentions = encoder.attentions(SENTENCES[:2])
+    attentions, _ = encoder.attention_layers(SENTENCES[:2])
     tokens = encoder.tokenize(SENTENCES[:2])
     rollout = encoder.explain(SENTENCES[:2], method="rollout")
-    assert rollout.columns.tolist() == ["sample", "position", "token", "special", "weight"]
+    assert rollout.columns.tolist() == [
+        "sample", "position", "token", "in_vocabulary", "special", "weight"]
     assert rollout["token"].tolist() == tokens[0] + tokens[1]
     np.testing.assert_allclose(rollout.groupby("sample")["weight"].sum(), 1.0, atol=1e-5)
     # Mean pooling: the uniform query over real tokens times the rollout of the
     # six layers, for the shorter (padded) document too.
     for sample in (0, 1):
         n = len(tokens[sample])
-        layers = [a[sample:sample + 1, :, :n, :n].double().numpy() for a in attentions]
+        layers = [a[sample:sample + 1, :, :n, :n].astype(np.float64) for a in attentions]
         expected = attention_rollout(layers, residual=False)[0].mean(0)
         np.testing.assert_allclose(
             encoder.explain(SENTENCES[:2], method="rollout", residual=False)
@@ -218,3 +224,22 @@ def test_bad_model_and_input(encoder):
         encoder.transform("one document")
     with pytest.raises(ValueError, match="missing"):
         encoder.explain(["ok", None])
+
+
+def test_to_bertviz_serves_pretrained_models(encoder):
+    """One per-layer layout for text and pretrained estimators: to_bertviz and
+    bertviz's head view take the pretrained model's export as they take the
+    from-scratch Transformer's."""
+    from skattn.inspection import to_bertviz
+
+    layers, tokens = encoder.attention_layers(SENTENCES[2:4])
+    attention, doc_tokens = to_bertviz(encoder, SENTENCES[2])
+    n = len(doc_tokens)
+    assert doc_tokens == tokens[0] and doc_tokens[0] == "[CLS]"
+    assert len(attention) == 6
+    assert all(isinstance(a, torch.Tensor) and a.shape == (1, 12, n, n) for a in attention)
+    np.testing.assert_allclose(attention[-1][0].numpy(), layers[-1][0, :, :n, :n], atol=1e-6)
+    torch.testing.assert_close(attention[-1].sum(-1), torch.ones(1, 12, n))
+    bertviz = pytest.importorskip("bertviz", reason="bertviz is an optional extra")
+    page = bertviz.head_view(attention, doc_tokens, html_action="return").data
+    assert "[CLS]" in page and "routine" in page

@@ -145,7 +145,7 @@ def test_self_attention_layers():
         embedding_dim=8, num_layers=1, num_heads=2, max_epochs=2, random_state=0
     ).fit(X, y)
     np.testing.assert_allclose(clf.explain(X[:3]).sum(1), 1.0, rtol=1e-5)
-    _, weights = clf.module_.attention(torch.as_tensor(X[:3], dtype=torch.float32))
+    _, weights = clf.module_.forward_with_weights(torch.as_tensor(X[:3], dtype=torch.float32))
     assert [tuple(w.shape) for w in weights["self_attention"]] == [(3, 2, 20, 20)]
     with pytest.raises(ValueError, match="divisible"):
         FeatureAttentionClassifier(embedding_dim=9, num_layers=1, num_heads=2).fit(X, y)

@@ -67,7 +67,9 @@ def test_token_attention_ranks_triggers_first(fitted_trigger):
 def test_explain_is_tidy_and_normalised(fitted_trigger):
     docs = ["w1 excellent w2", "unseenword awful", ""]
     explanation = fitted_trigger.explain(docs)
-    assert list(explanation.columns) == ["sample", "position", "token", "in_vocabulary", "weight"]
+    assert list(explanation.columns) == [
+        "sample", "position", "token", "in_vocabulary", "special", "weight"]
+    assert not explanation["special"].any(), "skattn's vocabularies have no special tokens"
     np.testing.assert_allclose(explanation.groupby("sample")["weight"].sum(), 1.0, rtol=1e-5)
     assert set(explanation["sample"]) == {0, 1}, "an empty document has no token rows"
     oov = explanation[explanation["token"] == "unseenword"]

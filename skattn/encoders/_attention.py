@@ -4,20 +4,19 @@ from numbers import Real
 
 import numpy as np
 import torch
-from skorch import NeuralNet
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._base import _check_target_1d, _encode
+from .._compat import Interval, StrOptions
+from .._docstrings import fill_doc
 from .._skorch import PaddedBatchDataset
+from .._targets import TASKS, infer_task
+from .._text_net import TextAttentionNet
 from ..feature_extraction._sequence import PAD_ID, UNK_ID
 from ..nn.masked import MaskedTokenLoss, MaskedTokenModule, mask_tokens
 from ..nn.text import TextAttentionModule
-from ..text._classes import _PARAMS_DOC, _TextAttentionMixin
-from ._targets import TASKS, encode_target, infer_task
 
-__all__ = ["AttentionEncoder"]
+__all__ = ["AttentionEncoder", "EncoderMixin"]
 
 
 class _MaskedTokenDataset(PaddedBatchDataset):
@@ -39,7 +38,7 @@ class _MaskedTokenDataset(PaddedBatchDataset):
         )
 
 
-class _EncoderMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
+class EncoderMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
     """Transformer API of the text encoders: ``n_components_`` output columns
     named ``<class name>0``, ``<class name>1``, ...; ``y`` optional."""
 
@@ -53,9 +52,9 @@ class _EncoderMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         return tags
 
 
-class AttentionEncoder(_EncoderMixin, _TextAttentionMixin, NeuralNet):
-    __doc__ = (
-        """Encode documents as dense vectors with a trained attention encoder.
+@fill_doc
+class AttentionEncoder(EncoderMixin, TextAttentionNet):
+    """Encode documents as dense vectors with a trained attention encoder.
 
     A scikit-learn transformer: ``transform`` maps raw documents to the pooled
     vectors of a :class:`skattn.nn.SequenceEncoder`, shape (n_samples,
@@ -74,19 +73,25 @@ class AttentionEncoder(_EncoderMixin, _TextAttentionMixin, NeuralNet):
 
     Which tokens the pooling attends to is available per document through
     :meth:`explain` and per vocabulary token through ``token_attention_``.
-"""
-        + _PARAMS_DOC.replace(
-            "    max_epochs : int, default=10",
-            """    task : {"auto", "classification", "regression", "masked_tokens"}, default="auto"
+
+    Parameters
+    ----------
+    %(text_model_params)s
+    task : {"auto", "classification", "regression", "masked_tokens"}, default="auto"
         Objective of ``fit(X, y)``; "auto" infers it from ``y``: float
         targets mean regression, integer, bool or string labels classification.
         "masked_tokens" trains self-supervised even where ``y`` is passed
         (as a :class:`~sklearn.pipeline.Pipeline` does).
     mask_rate : float in (0, 1), default=0.15
         Share of tokens hidden per document for ``fit(X)`` without ``y``.
-    max_epochs : int, default=10""",
-        )
-        + """
+    max_epochs : int, default=10
+    lr : float, default=0.005
+    batch_size : int, default=64
+    optimizer : torch optimizer class, default=torch.optim.Adam
+        Its arguments go through ``optimizer__*`` (e.g. ``optimizer__weight_decay``).
+    %(training_params)s
+    %(text_kwargs)s
+
     Attributes
     ----------
     n_components_ : int
@@ -116,7 +121,14 @@ class AttentionEncoder(_EncoderMixin, _TextAttentionMixin, NeuralNet):
     ...                      LogisticRegression())
     >>> pipe.fit(X[:1000], y[:1000]).score(X[1000:1200], y[1000:1200])  # doctest: +SKIP
     """
-    )
+
+    _task = "auto"
+
+    _parameter_constraints = {
+        **TextAttentionNet._parameter_constraints,
+        "task": [StrOptions(set(TASKS) | {"auto", "masked_tokens"})],
+        "mask_rate": [Interval(Real, 0, 1, closed="neither")],
+    }
 
     def __init__(
         self,
@@ -145,49 +157,27 @@ class AttentionEncoder(_EncoderMixin, _TextAttentionMixin, NeuralNet):
 
     # -- objective ---------------------------------------------------------
 
-    def _objective(self, y):
-        self._check_constraints(
-            {
-                "task": [StrOptions(set(TASKS) | {"masked_tokens"})],
-                "mask_rate": [Interval(Real, 0, 1, closed="neither")],
-            }
-        )
+    def _target_task(self, y):
         if y is None or self.task == "masked_tokens":
             return "masked_tokens"
         return infer_task(y, self.task)
 
-    def _check_same_objective(self, objective):
-        previous = getattr(self, "objective_", None)
-        if previous is not None and previous != objective:
-            raise ValueError(
-                f"This {type(self).__name__} was trained with objective {previous!r}; "
-                f"continuing with {objective!r} is not possible. Call fit without "
-                "warm_start to start afresh."
-            )
-
-    def _encode_target(self, y, n_samples):
-        # Called by _TextAttentionMixin.fit/partial_fit before training.
-        objective = self._objective(y)
-        continuing = self.warm_start and self.initialized_
-        if continuing:
-            self._check_same_objective(objective)
-        self.objective_ = objective
-        if objective == "masked_tokens":
+    def _encode_target(self, y, n_samples, *, continuing):
+        encoded = super()._encode_target(y, n_samples, continuing=continuing)
+        if not continuing and self.objective_ != "classification":
             self.classes_ = None
-            self.n_outputs_ = None  # the vocabulary size, once it is known
+        if self.objective_ == "masked_tokens":
+            if not continuing:
+                self.n_outputs_ = None  # the vocabulary size, once it is known
             return None
-        if continuing and objective == "classification":
-            # The head is sized for the first classes: keep their indices.
-            return _encode(_check_target_1d(y, n_samples), self.classes_, "y")
-        encoded, self.classes_, self.n_outputs_ = encode_target(y, n_samples, objective)
         return encoded
 
-    def _train(self, X, y):
-        if self.objective_ == "masked_tokens":
-            n_tokens = len(self.vectorizer_.vocabulary_)
-            self.n_outputs_ = n_tokens
-            X = _MaskedTokenDataset(X, mask_id=n_tokens, vocab_size=n_tokens, rate=self.mask_rate)
-        return super()._train(X, y)
+    def _training_data(self, X, y):
+        if self.objective_ != "masked_tokens":
+            return X, y
+        n_tokens = len(self.vectorizer_.vocabulary_)
+        self.n_outputs_ = n_tokens
+        return _MaskedTokenDataset(X, mask_id=n_tokens, vocab_size=n_tokens, rate=self.mask_rate), None
 
     def _module_params(self):
         params = super()._module_params()
@@ -195,62 +185,22 @@ class AttentionEncoder(_EncoderMixin, _TextAttentionMixin, NeuralNet):
             del params["n_outputs"]  # MaskedTokenModule predicts the vocabulary
         return params
 
-    def initialize_module(self):
-        """Build the module of the objective: :class:`TextAttentionModule` with
-        ``y``, :class:`MaskedTokenModule` without (unless ``module`` is given)."""
-        if not hasattr(self, "n_outputs_"):
-            raise RuntimeError(
-                f"{type(self).__name__} builds its module from the data: call fit(X[, y]) "
-                "rather than initialize()."
-            )
-        module = self.module
-        if module is None:
-            module = MaskedTokenModule if self.objective_ == "masked_tokens" else TextAttentionModule
-        params = self._module_params()
-        params.update(self.get_params_for("module"))
-        self.module_ = self.initialized_instance(module, params)
-        return self
+    def _module_class(self):
+        """:class:`TextAttentionModule` with ``y``, :class:`MaskedTokenModule`
+        without (unless ``module`` is given)."""
+        if self.module is not None:
+            return self.module
+        return MaskedTokenModule if self.objective_ == "masked_tokens" else TextAttentionModule
 
-    def initialize_criterion(self):
-        """Cross-entropy (classification), MSE (regression) or
-        :class:`MaskedTokenLoss`, unless ``criterion`` is given."""
-        criterion = self.criterion
-        if criterion is None:
-            criterion = {
-                "classification": torch.nn.CrossEntropyLoss,
-                "regression": torch.nn.MSELoss,
-                "masked_tokens": MaskedTokenLoss,
-            }[self.objective_]
-        self.criterion_ = self.initialized_instance(criterion, self.get_params_for("criterion"))
-        return self
+    def _default_criterion(self):
+        """:class:`MaskedTokenLoss` for masked tokens, else by task."""
+        if self.objective_ == "masked_tokens":
+            return MaskedTokenLoss
+        return super()._default_criterion()
 
-    # -- fitting -------------------------------------------------------------
-
-    def fit(self, X, y=None):
-        """Fit the vectorizer and train the encoder on documents ``X``.
-
-        Parameters
-        ----------
-        X : list, ndarray or Series of str of shape (n_samples,)
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs), default=None
-            Class labels or regression targets; None trains by masked-token
-            prediction.
-
-        Returns
-        -------
-        self
-        """
-        super().fit(X, y)
+    def _after_fit(self, X):
+        super()._after_fit(X)
         self.n_components_ = self.module_.encoder.output_dim
-        return self
-
-    def partial_fit(self, X, y=None):
-        """Train ``max_epochs`` more epochs with the same objective and vocabulary."""
-        if self.initialized_ and hasattr(self, "vectorizer_"):
-            self._check_same_objective(self._objective(y))
-        super().partial_fit(X, y)
-        self.n_components_ = self.module_.encoder.output_dim
-        return self
 
     # -- transforming --------------------------------------------------------
 
@@ -267,13 +217,9 @@ class AttentionEncoder(_EncoderMixin, _TextAttentionMixin, NeuralNet):
         X_new : ndarray of float32 of shape (n_samples, n_components)
         """
         check_is_fitted(self, "n_components_")
-        ids = self._transform_input(X)
-        out = np.empty((len(ids), self.n_components_), dtype=np.float32)
-        self._set_training(False)
-        start = 0
-        with torch.no_grad():
-            for Xi in self._as_batches(ids):
-                pooled, _ = self.module_.encoder(Xi)  # (B, n_components)
-                out[start:start + len(pooled)] = pooled.cpu().numpy()
-                start += len(pooled)
-        return out
+        ids = self._net_input(X)
+        return self._fill_batches(
+            ids,
+            lambda Xi: self.module_.encoder(Xi)[0].cpu().numpy(),  # (B, n_components)
+            np.empty((len(ids), self.n_components_), dtype=np.float32),
+        )

@@ -6,11 +6,11 @@ from itertools import chain, repeat
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._compat import Interval, StrOptions, fit_context
 from ..utils._validation import check_texts
 
 __all__ = ["SequenceVectorizer", "PAD_TOKEN", "UNK_TOKEN", "PAD_ID", "UNK_ID"]
@@ -117,7 +117,7 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
             strip_accents=self.strip_accents,
         ).build_analyzer()
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Learn the vocabulary of the documents ``X``.
 
@@ -133,7 +133,7 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
         self._fit_vocabulary(list(map(self.build_analyzer(), check_texts(X))))
         return self
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None):
         """Learn the vocabulary and return the id rows (tokenizing only once).
 
@@ -219,9 +219,9 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
             unknown token is an all-zero row.
         """
         check_is_fitted(self, "vocabulary_")
-        return self._encode(self.tokenize(X))
+        return self._ids_from_tokens(self.tokenize(X))
 
-    def _encode(self, docs):
+    def _ids_from_tokens(self, docs):
         """Token lists (at most ``max_len`` each) -> right-padded id rows."""
         lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
         ids = np.zeros((len(docs), self.max_len), dtype=np.int64)

@@ -1,15 +1,18 @@
 """Inspecting learned attention: tidy tables, HTML highlighting and plots,
-attention rollout, gradient attribution, faithfulness reports, bertviz export.
+faithfulness reports, bertviz export.
+
+The explanation algorithms themselves (attention rollout, gradient
+attribution) live below the estimators, in ``skattn._explain``; they are
+re-exported here. Nothing else in skattn imports this package.
 
 matplotlib is imported only inside the plotting functions.
 """
 
+from .._explain import attention_rollout, embedding_attribution, pooling_rollout
 from ._alignment import plot_alignment
-from ._attribution import embedding_attribution
 from ._bertviz import to_bertviz
 from ._features import plot_feature_attention, top_features
 from ._faithfulness import delete_tokens, faithfulness_report, plot_faithfulness, rank_correlation
-from ._rollout import attention_rollout, pooling_rollout
 from ._tokens import HighlightedText, highlight_html, plot_top_tokens, top_tokens
 
 __all__ = [

@@ -1,4 +1,8 @@
-"""Attention layers and encoders as plain torch modules (no scikit-learn here)."""
+"""Attention layers and encoders as plain torch modules (no scikit-learn here).
+
+:class:`PretrainedTextModule` wraps a Hugging Face model; ``transformers`` is
+imported only when one is built.
+"""
 
 from .attention import (
     AdditiveAttention,
@@ -11,6 +15,7 @@ from .attention import (
     masked_softmax,
 )
 from .dropout import Dropout
+from .pretrained import PretrainedTextModule
 from .seq2seq import Seq2SeqModule
 from .tabular import FeatureAttentionModule, FeatureTokenizer
 from .text import SequenceEncoder, TextAttentionModule, TransformerBlock
@@ -24,6 +29,7 @@ __all__ = [
     "FeatureTokenizer",
     "GeneralAttention",
     "MultiHeadSelfAttention",
+    "PretrainedTextModule",
     "ScaledDotProductAttention",
     "Seq2SeqModule",
     "SequenceEncoder",

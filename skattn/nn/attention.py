@@ -31,6 +31,7 @@ __all__ = [
     "MultiHeadSelfAttention",
     "AttentionPooling",
     "make_attention",
+    "SCORES",
 ]
 
 
@@ -240,7 +241,8 @@ class MultiHeadSelfAttention(nn.Module):
         return self.out(output), weights
 
 
-_SCORES = ("additive", "dot", "general", "scaled_dot")
+# The scoring functions of make_attention, AttentionPooling and the encoders.
+SCORES = ("additive", "dot", "general", "scaled_dot")
 
 
 def make_attention(kind, query_dim, key_dim, dropout=0.0):
@@ -259,7 +261,7 @@ def make_attention(kind, query_dim, key_dim, dropout=0.0):
                 f"{query_dim} and {key_dim}."
             )
         return DotAttention() if kind == "dot" else ScaledDotProductAttention(dropout)
-    raise ValueError(f"Unknown attention kind {kind!r}; expected one of {_SCORES}.")
+    raise ValueError(f"Unknown attention kind {kind!r}; expected one of {SCORES}.")
 
 
 class AttentionPooling(nn.Module):

@@ -21,10 +21,13 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .attention import make_attention
+from .dropout import Dropout
 
-__all__ = ["Seq2SeqModule", "RNNS"]
+__all__ = ["Seq2SeqModule", "RNNS", "SCORES"]
 
 RNNS = ("gru", "lstm")
+# Scores of a source annotation for the decoder state (see make_attention).
+SCORES = ("additive", "general", "dot")
 
 
 class Seq2SeqModule(nn.Module):
@@ -117,7 +120,7 @@ class Seq2SeqModule(nn.Module):
         self.output = nn.Sequential(
             nn.Linear(2 * D + embedding_dim, D), nn.Tanh(), nn.Linear(D, target_vocab_size)
         )
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     # -- building blocks ---------------------------------------------------
 

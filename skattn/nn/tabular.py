@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from .attention import AttentionPooling
+from .dropout import Dropout
 from .text import TransformerBlock
 
 __all__ = ["FeatureTokenizer", "FeatureAttentionModule"]
@@ -48,7 +49,8 @@ class FeatureAttentionModule(nn.Module):
     """Feature tokens, optional self-attention, attention pooling, output head.
 
     ``forward(x)`` returns only the outputs (B, n_outputs), so that training
-    and prediction never carry attention weights; :meth:`attention` returns them.
+    and prediction never carry attention weights; :meth:`forward_with_weights`
+    returns them.
 
     Parameters
     ----------
@@ -106,13 +108,13 @@ class FeatureAttentionModule(nn.Module):
         )
         self.norm = nn.LayerNorm(embedding_dim) if num_layers else nn.Identity()
         self.pooling = AttentionPooling(embedding_dim, score=attention)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         hidden_dim = embedding_dim if hidden_dim is None else hidden_dim
         if hidden_dim:
             self.head = nn.Sequential(
                 nn.Linear(embedding_dim, hidden_dim),
                 nn.ReLU(),
-                nn.Dropout(dropout),
+                Dropout(dropout),
                 nn.Linear(hidden_dim, n_outputs),
             )
         else:
@@ -147,7 +149,7 @@ class FeatureAttentionModule(nn.Module):
         pooled, _ = self.encode(x)
         return self.head(self.dropout(pooled))
 
-    def attention(self, x):
+    def forward_with_weights(self, x):
         """Values (B, F) -> (outputs (B, n_outputs), weights dict)."""
         pooled, weights = self.encode(x, need_weights=True)
         return self.head(pooled), weights

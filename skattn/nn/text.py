@@ -189,7 +189,8 @@ class TextAttentionModule(nn.Module):
     """A :class:`SequenceEncoder` followed by a linear output layer.
 
     ``forward(x)`` returns only the outputs (B, n_outputs), so that training and
-    prediction never carry attention weights; :meth:`attention` returns them.
+    prediction never carry attention weights; :meth:`forward_with_weights`
+    returns them.
 
     Parameters
     ----------
@@ -210,7 +211,8 @@ class TextAttentionModule(nn.Module):
         pooled, _ = self.encoder(x)
         return self.head(self.encoder.dropout(pooled))
 
-    def attention(self, x):
-        """Token ids (B, T) -> (outputs (B, n_outputs), weights dict)."""
+    def forward_with_weights(self, x):
+        """Token ids (B, T) -> (outputs (B, n_outputs), weights dict), in eval mode
+        the same outputs as :meth:`forward`."""
         pooled, weights = self.encoder(x, need_weights=True)
         return self.head(pooled), weights

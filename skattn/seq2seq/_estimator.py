@@ -6,16 +6,17 @@ from typing import NamedTuple
 import numpy as np
 import torch
 from skorch import NeuralNet
+from skorch.callbacks import GradientNormClipping
 from skorch.dataset import Dataset
 from skorch.utils import is_dataset
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from .._base import AttentionNetMixin
+from .._compat import Interval, StrOptions
+from .._net import AttentionNet
+from .._skorch import trim_padding
 from ..feature_extraction import SequenceVectorizer
 from ..feature_extraction._sequence import PAD_ID
-from ..nn.seq2seq import RNNS, Seq2SeqModule
+from ..nn.seq2seq import RNNS, SCORES, Seq2SeqModule
 from ..utils._validation import check_texts
 from ._metrics import corpus_bleu
 
@@ -29,20 +30,6 @@ _RESERVED = ("<pad>", "<bos>", "<eos>")
 EOS_TOKEN = "<eos>"
 
 _ANALYZER = [StrOptions({"word", "char"}), callable]
-_CONSTRAINTS = {
-    "source_analyzer": _ANALYZER,
-    "target_analyzer": _ANALYZER,
-    "embedding_dim": [Interval(Integral, 1, None, closed="left")],
-    "hidden_size": [Interval(Integral, 1, None, closed="left")],
-    "rnn": [StrOptions(set(RNNS))],
-    "attention": [StrOptions({"additive", "general", "dot"})],
-    "teacher_forcing_ratio": [Interval(Real, 0, 1, closed="both")],
-    "beam_width": [Interval(Integral, 1, None, closed="left")],
-    "max_output_len": [Interval(Integral, 1, None, closed="left")],
-    "max_epochs": [Interval(Integral, 0, None, closed="left")],
-    "batch_size": [Interval(Integral, 1, None, closed="left")],
-    "random_state": ["random_state"],
-}
 
 
 class Alignment(NamedTuple):
@@ -64,24 +51,16 @@ class Alignment(NamedTuple):
     weights: np.ndarray
 
 
-def _trim(ids):
-    """Cut right-padded id rows to the longest row of the batch (at least 1 column)."""
-    ids = np.asarray(ids)
-    real = (ids != PAD_ID).any(0)
-    width = int(real.nonzero()[0].max() + 1) if real.any() else 1
-    return ids[:, :width]
-
-
 class Seq2SeqDataset(Dataset):
     """skorch Dataset of ``{"source": ids, "target": ids}`` (and target ids as
     ``y``), each cut to its batch's longest row. Padding id is 0."""
 
     def transform(self, X, y):
-        X = {key: _trim(value) for key, value in X.items()}
-        return X, (torch.zeros(len(X["source"])) if y is None else _trim(y))
+        X = {key: trim_padding(value, PAD_ID) for key, value in X.items()}
+        return X, (torch.zeros(len(X["source"])) if y is None else trim_padding(y, PAD_ID))
 
 
-class AttentionSeq2Seq(AttentionNetMixin, NeuralNet):
+class AttentionSeq2Seq(AttentionNet):
     """Attention encoder-decoder (Bahdanau et al., 2015) on raw texts.
 
     Learns to map source texts to target texts: a recurrent encoder reads the
@@ -173,6 +152,19 @@ class AttentionSeq2Seq(AttentionNetMixin, NeuralNet):
 
     prefixes_ = NeuralNet.prefixes_ + ["source_vectorizer", "target_vectorizer"]
 
+    _parameter_constraints = {
+        **AttentionNet._parameter_constraints,
+        "source_analyzer": _ANALYZER,
+        "target_analyzer": _ANALYZER,
+        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "rnn": [StrOptions(set(RNNS))],
+        "attention": [StrOptions(set(SCORES))],
+        "teacher_forcing_ratio": [Interval(Real, 0, 1, closed="both")],
+        "beam_width": [Interval(Integral, 1, None, closed="left")],
+        "max_output_len": [Interval(Integral, 1, None, closed="left")],
+    }
+
     def __init__(
         self,
         *,
@@ -204,17 +196,8 @@ class AttentionSeq2Seq(AttentionNetMixin, NeuralNet):
             dataset=Seq2SeqDataset,
         )
 
-    @property
-    def _default_callbacks(self):
-        from skorch.callbacks import GradientNormClipping
-
-        return list(super()._default_callbacks) + [
-            ("gradient_clip", GradientNormClipping(gradient_clip_value=5.0))
-        ]
-
-    # skorch's predict_proba would be the teacher-forced logits of encoded
-    # input; a sequence model's outputs come from predict (decoding) instead.
-    predict_proba = available_if(lambda self: False)(NeuralNet.predict_proba)
+    def _extra_callbacks(self):
+        return [("gradient_clip", GradientNormClipping(gradient_clip_value=5.0))]
 
     def _check_encoded(self, X):
         if not (is_dataset(X) or isinstance(X, dict)):
@@ -257,10 +240,9 @@ class AttentionSeq2Seq(AttentionNetMixin, NeuralNet):
         y_true = torch.as_tensor(y_true, device=y_pred.device)
         return self.criterion_(y_pred.transpose(1, 2), y_true)  # (B, V, T) vs (B, T)
 
-    # -- encoding -------------------------------------------------------------
+    # -- hooks of AttentionNet ------------------------------------------------
 
-    def _validate(self):
-        self._check_constraints(_CONSTRAINTS)
+    def _check_params(self):
         params = self.get_params_for("module")
         if params.get("bidirectional", True) and self.hidden_size % 2:
             raise ValueError(
@@ -269,34 +251,51 @@ class AttentionSeq2Seq(AttentionNetMixin, NeuralNet):
                 "module__bidirectional=False)."
             )
 
-    def _check_pairs(self, X, y, *, allow_empty):
+    def _validate_input(self, X, *, training=False, reset=False):
         if X is None:
             raise ValueError("X (source texts) is required, got None.")
+        return check_texts(X, name="X (source texts)", allow_empty=not training)
+
+    def _encode_target(self, y, n_samples, *, continuing):
+        """The target texts, validated (their ids come with the vectorizers)."""
+        return self._check_targets(y, n_samples, allow_empty=False)
+
+    def _check_targets(self, y, n_samples, *, allow_empty):
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y (the target texts), got None."
             )
-        sources = check_texts(X, name="X (source texts)", allow_empty=allow_empty)
         targets = check_texts(y, name="y (target texts)", allow_empty=allow_empty)
-        if len(sources) != len(targets):
+        if len(targets) != n_samples:
             raise ValueError(
-                f"X and y have inconsistent numbers of samples: {len(sources)} source "
+                f"X and y have inconsistent numbers of samples: {n_samples} source "
                 f"texts and {len(targets)} target texts."
             )
-        return sources, targets
+        return targets
 
-    def _fit_vectorizers(self, sources, targets):
+    def _check_pairs(self, X, y, *, allow_empty):
+        sources = self._validate_input(X, training=not allow_empty)
+        return sources, self._check_targets(y, len(sources), allow_empty=allow_empty)
+
+    def _fit_input(self, X, y):
         for side, analyzer, texts in (
-            ("source", self.source_analyzer, sources),
-            ("target", self.target_analyzer, targets),
+            ("source", self.source_analyzer, X),
+            ("target", self.target_analyzer, y),
         ):
             vectorizer = SequenceVectorizer(analyzer=analyzer)
             vectorizer.set_params(**self.get_params_for(f"{side}_vectorizer"))
             setattr(self, f"{side}_vectorizer_", vectorizer.fit(texts))
         self.n_outputs_ = len(self.target_vectorizer_.vocabulary_) + _SHIFT
 
-    def _source_ids(self, texts):
-        return self.source_vectorizer_.transform(texts)
+    def _input_fitted(self):
+        return hasattr(self, "source_vectorizer_")
+
+    def _encode_input(self, X):
+        return self.source_vectorizer_.transform(X)
+
+    def _training_data(self, X, y):
+        target_ids = self._target_ids(y)
+        return {"source": X, "target": target_ids}, target_ids
 
     def _target_ids(self, texts):
         """Target texts -> (n, max_len + 1) ids: shifted token ids, then EOS, then padding."""
@@ -306,10 +305,6 @@ class AttentionSeq2Seq(AttentionNetMixin, NeuralNet):
         out[:, :L] = np.where(ids != PAD_ID, ids + _SHIFT, PAD_ID)
         out[np.arange(n), (ids != PAD_ID).sum(1)] = EOS_ID
         return out
-
-    def _train_pairs(self, sources, targets):
-        source_ids, target_ids = self._source_ids(sources), self._target_ids(targets)
-        return self._train({"source": source_ids, "target": target_ids}, target_ids)
 
     # -- fitting ----------------------------------------------------------------
 
@@ -327,39 +322,27 @@ class AttentionSeq2Seq(AttentionNetMixin, NeuralNet):
         -------
         self
         """
-        self._validate()
-        sources, targets = self._check_pairs(X, y, allow_empty=False)
-        if not (self.warm_start and self.initialized_ and hasattr(self, "source_vectorizer_")):
-            self._fit_vectorizers(sources, targets)
-        return self._train_pairs(sources, targets)
+        return super().fit(X, y)
 
     def partial_fit(self, X, y, classes=None):
         """Train for ``max_epochs`` more epochs without re-initializing; the
         vocabularies stay those learned at the first fit (new tokens are
         unknown)."""
-        if not self.initialized_ or not hasattr(self, "source_vectorizer_"):
-            return self.fit(X, y)
-        self._validate()
-        sources, targets = self._check_pairs(X, y, allow_empty=False)
-        with self._continuing():
-            self._train_pairs(sources, targets)
-        return self
+        return super().partial_fit(X, y, classes)
 
     # -- generation -------------------------------------------------------------
 
     def _check_sources(self, X):
         check_is_fitted(self, "source_vectorizer_")
-        if X is None:
-            raise ValueError("X (source texts) is required, got None.")
-        return check_texts(X, name="X (source texts)")
+        return self._validate_input(X)
 
     def _generate(self, texts, need_weights=False):
         """Decode source texts: per sample, its output ids (EOS excluded), whether
         it ended with EOS, and the (n_steps, n_source) weights or None."""
-        source_ids = self._source_ids(texts)
+        source_ids = self._encode_input(texts)
         results = []
         self._set_training(False)
-        for Xi in self._as_batches({"source": source_ids}):
+        for Xi in self._batches({"source": source_ids}):
             source = Xi["source"]
             tokens, weights = self.module_.beam_decode(
                 source, self.beam_width, self.max_output_len, need_weights
@@ -458,7 +441,7 @@ class AttentionSeq2Seq(AttentionNetMixin, NeuralNet):
         target_tokens = self.target_vectorizer_.tokenize(targets)
         alignments = []
         self._set_training(False)
-        batches = self._as_batches({"source": self._source_ids(texts), "target": target_ids})
+        batches = self._batches({"source": self._encode_input(texts), "target": target_ids})
         for Xi in batches:
             weights = self.module_.align(Xi["source"], Xi["target"]).float().cpu().numpy()
             for w in weights:  # (T, S)

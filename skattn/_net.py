@@ -1,0 +1,463 @@
+"""The base of every skattn estimator: one skorch net, one fit template.
+
+:class:`AttentionNet` is a skorch :class:`~skorch.NeuralNet` (one training
+loop: skorch's) with scikit-learn's front door. Its :meth:`~AttentionNet.fit`
+and :meth:`~AttentionNet.partial_fit` are one template that every estimator
+runs::
+
+    validate parameters        _parameter_constraints, then _check_params()
+    validate X                 _validate_input(X, training=True, reset=...)
+    encode y                   _encode_target(y, n_samples, continuing=...)
+    learn the input state      _fit_input(X, y)           (not when continuing)
+    encode X                   _encode_input(X)
+    train                      skorch's loop on _training_data(X, y)
+    record what was attended   _after_fit(X)
+
+Each step that differs between estimators is a hook declared here; the ones
+without a sensible default raise ``NotImplementedError``. Prediction goes
+through the same hooks (:meth:`~AttentionNet._net_input`), and every loop over
+prediction batches goes through :meth:`~AttentionNet._fill_batches`.
+
+Target handling is composed from :mod:`skattn._targets` by the class attribute
+``_task``: ``"classification"`` (labels <-> indices, probabilities,
+``classes_``), ``"regression"`` (float columns, 1-D or 2-D), ``"auto"`` (the
+encoders: inferred from ``y`` and the ``task`` parameter) or ``None`` (the
+estimator encodes its own target, as sequence-to-sequence does).
+"""
+
+from contextlib import contextmanager
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import EpochScoring
+from skorch.dataset import unpack_data
+from skorch.utils import is_dataset, to_numpy, to_tensor
+from sklearn.utils.metaestimators import available_if
+
+from ._compat import Interval, validate_parameter_constraints
+from ._skorch import batch_loader, seeded
+from ._targets import TASKS, decode_outputs, encode_target
+from .callbacks import StopOnNonFiniteLoss
+
+__all__ = ["AttentionNet"]
+
+# Fused Adam runs on the CPU from torch 2.4 on.
+_FUSED_ADAM = tuple(int(v) for v in torch.__version__.split(".")[:2]) >= (2, 4)
+
+# Parameters that every estimator's __init__ names explicitly and hands to skorch.
+_SKORCH_PARAMS = (
+    "optimizer", "lr", "max_epochs", "batch_size", "train_split", "callbacks", "device",
+    "verbose",
+)
+
+# The default criterion of each task, where ``criterion`` is None.
+_CRITERIA = {"classification": torch.nn.CrossEntropyLoss, "regression": torch.nn.MSELoss}
+
+
+def _encoded_accuracy(net, X, y):
+    """Validation accuracy on integer-encoded targets (for skorch's EpochScoring)."""
+    return float(np.mean(net.predict_proba(X).argmax(axis=1) == to_numpy(y)))
+
+
+def _has_task(*tasks):
+    """``available_if`` check: the estimator's ``_task`` is one of ``tasks``."""
+    return lambda self: self._task in tasks
+
+
+class AttentionNet(NeuralNet):
+    """Base class of skattn's estimators (see the module docstring).
+
+    Subclasses write an ``__init__`` whose body is
+    ``self._init_net(locals(), module=..., criterion=..., ...)``, set ``_task``,
+    extend ``_parameter_constraints`` (``{**Base._parameter_constraints, ...}``)
+    and define the hooks below.
+    """
+
+    #: What ``y`` is: "classification", "regression", "auto" or None.
+    _task = None
+
+    #: scikit-learn-style constraints of the constructor parameters, checked
+    #: at the start of every fit; subclasses extend them.
+    _parameter_constraints = {
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "max_epochs": [Interval(Integral, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def _init_net(self, params, /, **defaults):
+        """The body of every estimator's ``__init__``: ``self._init_net(locals(), ...)``.
+
+        Stores each estimator-level argument of ``params`` (the ``__init__``
+        locals) as an attribute of the same name, and hands skorch's arguments
+        plus ``**kwargs`` to skorch's ``__init__``, with ``defaults`` (e.g.
+        ``module``, ``criterion``, ``dataset``) and batched loading filled in
+        where ``kwargs`` does not set them.
+        """
+        params = {k: v for k, v in params.items() if k not in ("self", "__class__")}
+        kwargs = params.pop("kwargs")
+        net_params = {k: params.pop(k) for k in _SKORCH_PARAMS if k in params}
+        for name, value in params.items():
+            setattr(self, name, value)
+        defaults = dict(
+            iterator_train=batch_loader,
+            iterator_valid=batch_loader,
+            iterator_train__shuffle=True,
+            **defaults,
+        )
+        super().__init__(**net_params, **{**defaults, **kwargs})
+
+    # -- hooks ------------------------------------------------------------------
+
+    def _check_params(self):
+        """Checks across parameters that ``_parameter_constraints`` cannot
+        express (e.g. ``num_heads`` dividing ``embedding_dim``); none by default."""
+
+    def _validate_input(self, X, *, training=False, reset=False):
+        """``X`` validated, in the form :meth:`_fit_input` and
+        :meth:`_encode_input` take (a list of str, a float array, ...).
+
+        ``training``: for fit or partial_fit (stricter: e.g. no empty
+        documents); ``reset``: for a fit that learns the input afresh (as
+        scikit-learn's ``validate_data(reset=True)``).
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} must define _validate_input(X, training, reset)."
+        )
+
+    def _fit_input(self, X, y):
+        """Learn what the input needs (vocabulary, scaler, tokenizer) from the
+        validated ``X`` (and encoded ``y``) of a fresh fit."""
+        raise NotImplementedError(f"{type(self).__name__} must define _fit_input(X, y).")
+
+    def _input_fitted(self):
+        """Whether :meth:`_fit_input` has run (continued training keeps its result)."""
+        raise NotImplementedError(f"{type(self).__name__} must define _input_fitted().")
+
+    def _encode_input(self, X):
+        """Validated ``X`` -> the array (or dict of arrays) the module consumes."""
+        raise NotImplementedError(f"{type(self).__name__} must define _encode_input(X).")
+
+    def _module_params(self):
+        """The module's data-dependent and estimator-level arguments; the
+        ``module__*`` parameters are applied on top."""
+        raise NotImplementedError(f"{type(self).__name__} must define _module_params().")
+
+    def _target_task(self, y):
+        """The task of this fit: ``_task`` unless the estimator infers it from ``y``."""
+        return self._task
+
+    def _trains(self):
+        """Whether ``fit`` trains (a frozen pretrained encoder only loads)."""
+        return True
+
+    def _training_data(self, X, y):
+        """The ``(X, y)`` that skorch's loop trains on, from encoded ``X`` and ``y``."""
+        return X, y
+
+    def _after_fit(self, X):
+        """Called with the encoded training ``X`` when training has ended (None
+        where nothing was trained), e.g. to record the mean attention per
+        token; nothing by default."""
+
+    def _extra_callbacks(self):
+        """Default callbacks of this estimator beside skattn's common ones."""
+        return []
+
+    # -- the fit template -------------------------------------------------------
+
+    def fit(self, X, y=None):
+        """Learn the input and train the model on ``X`` and ``y``.
+
+        Parameters
+        ----------
+        X : input of shape (n_samples, ...)
+            Documents or a numeric table, as the estimator's docstring says.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets; optional where the estimator says so.
+
+        Returns
+        -------
+        self
+        """
+        continuing = bool(self.warm_start and self.initialized_ and self._input_fitted())
+        return self._fit(X, y, continuing=continuing)
+
+    def partial_fit(self, X, y=None, classes=None):
+        """Train for ``max_epochs`` more epochs without re-initializing.
+
+        The first call on an unfitted estimator is ``fit``; later calls keep
+        what the first one learned of the input (vocabulary, scaler or
+        tokenizer) and its classes.
+
+        Parameters
+        ----------
+        X : input of shape (n_samples, ...), as for ``fit``
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Labels must be among ``classes_`` after the first call (a
+            ``ValueError`` names any others).
+        classes : array-like, default=None
+            Classifiers: all the labels, for a first call whose ``y`` does not
+            show them all (as in scikit-learn's ``partial_fit``); ignored
+            afterwards.
+
+        Returns
+        -------
+        self
+        """
+        if not (self.initialized_ and self._input_fitted()):
+            return self._first_partial_fit(X, y, classes)
+        with self._continuing():
+            return self._fit(X, y, continuing=True)
+
+    def _fit(self, X, y, *, continuing):
+        self._validate_hyperparameters()
+        X = self._validate_input(X, training=True, reset=not continuing)
+        target = self._encode_target(y, len(X), continuing=continuing)
+        if not continuing:
+            self._fit_input(X, target)
+        if not self._trains():
+            with seeded(self.random_state, self.device):
+                self.initialize()
+            X = None
+        else:
+            X = self._encode_input(X)
+            self._train(*self._training_data(X, target))
+        self._after_fit(X)
+        return self
+
+    def _first_partial_fit(self, X, y, classes):
+        """``partial_fit`` on an unfitted estimator: ``fit``, taking ``classes``
+        (when given) as the full label set, as scikit-learn's ``partial_fit`` does."""
+        if classes is None:
+            return self.fit(X, y)
+        if "classes" not in self._get_param_names():
+            kind = "a regressor" if self._task == "regression" else "not a classifier"
+            raise TypeError(f"{type(self).__name__} is {kind}: it takes no classes.")
+        own, self.classes = self.classes, classes
+        try:
+            return self.fit(X, y)
+        finally:
+            self.classes = own
+
+    @contextmanager
+    def _continuing(self):
+        """Treat the enclosed encoding and training as continued training
+        (``warm_start``): no re-initialization, class indices kept."""
+        with_warm, self.warm_start = self.warm_start, True
+        try:
+            yield
+        finally:
+            self.warm_start = with_warm
+
+    def _validate_hyperparameters(self):
+        """Check the parameters against ``_parameter_constraints``
+        (``InvalidParameterError``, a ValueError, names the parameter), then
+        :meth:`_check_params`."""
+        constraints = self._parameter_constraints
+        validate_parameter_constraints(
+            constraints,
+            {k: getattr(self, k) for k in constraints},
+            caller_name=type(self).__name__,
+        )
+        self._check_params()
+
+    def _encode_target(self, y, n_samples, *, continuing):
+        """Validate and encode ``y`` (see :mod:`skattn._targets`).
+
+        A fresh fit sets ``classes_`` (classification), ``n_outputs_`` and
+        ``objective_``; continued training keeps them, so labels keep their
+        indices and labels outside ``classes_`` are a ``ValueError``.
+        """
+        task = self._target_task(y)
+        if continuing:
+            previous = getattr(self, "objective_", task)
+            if previous != task:
+                raise ValueError(
+                    f"This {type(self).__name__} was trained with objective {previous!r}; "
+                    f"continuing with {task!r} is not possible. Call fit without "
+                    "warm_start to start afresh."
+                )
+        self.objective_ = task
+        if task not in TASKS:
+            return y
+        classes = None
+        if task == "classification":
+            classes = self.classes_ if continuing else getattr(self, "classes", None)
+        encoded = encode_target(y, n_samples, task, classes=classes, owner=type(self).__name__)
+        if not continuing:
+            if task == "classification":
+                self.classes_ = encoded.classes
+            self.n_outputs_ = encoded.n_outputs
+            self.y_ndim_ = encoded.ndim
+        return encoded.values
+
+    def _train(self, X, y):
+        """Initialize (unless warm-starting) and run skorch's training loop."""
+        with seeded(self.random_state, self.device):
+            if not self.warm_start or not self.initialized_:
+                self.initialize()
+            # NeuralNet.partial_fit is skorch's loop; called directly because
+            # this class's fit/partial_fit take raw, unencoded input.
+            NeuralNet.partial_fit(self, X, y)
+        return self
+
+    # -- skorch hooks -----------------------------------------------------------
+
+    def initialize_module(self):
+        """Build the module with data-dependent sizes filled in at fit.
+
+        ``module__*`` parameters override the estimator-level ones.
+        """
+        if not hasattr(self, "n_outputs_"):
+            raise RuntimeError(
+                f"{type(self).__name__} builds its module from the data: call fit "
+                "rather than initialize()."
+            )
+        params = self._module_params()
+        params.update(self.get_params_for("module"))
+        self.module_ = self.initialized_instance(self._module_class(), params)
+        return self
+
+    def _module_class(self):
+        """The module to build: ``module`` (estimators that choose it by
+        objective leave it None and override this)."""
+        return self.module
+
+    def initialize_criterion(self):
+        """The loss: ``criterion``, or the default of the objective when None."""
+        criterion = self.criterion if self.criterion is not None else self._default_criterion()
+        self.criterion_ = self.initialized_instance(criterion, self.get_params_for("criterion"))
+        return self
+
+    def _default_criterion(self):
+        """Cross-entropy for classification, MSE otherwise (also the unused
+        loss of a model that is not trained)."""
+        return _CRITERIA.get(getattr(self, "objective_", None), torch.nn.MSELoss)
+
+    @property
+    def _default_callbacks(self):
+        callbacks = list(super()._default_callbacks)
+        printer = [c for c in callbacks if c[0] == "print_log"]
+        callbacks = [c for c in callbacks if c[0] != "print_log"]
+        if self._task == "classification":
+            callbacks.append(
+                ("valid_acc", EpochScoring(_encoded_accuracy, name="valid_acc",
+                                           lower_is_better=False))
+            )
+        callbacks.append(("stop_on_nonfinite_loss", StopOnNonFiniteLoss()))
+        return callbacks + self._extra_callbacks() + printer
+
+    def get_params_for_optimizer(self, prefix, named_parameters):
+        """skorch hook: use the fused Adam/AdamW kernels where torch has them,
+        unless ``optimizer__fused`` says otherwise (several times faster on CPU
+        for embedding tables)."""
+        args, kwargs = super().get_params_for_optimizer(prefix, named_parameters)
+        if (
+            prefix == "optimizer"
+            and self.optimizer in (torch.optim.Adam, torch.optim.AdamW)
+            and "fused" not in kwargs
+            and _FUSED_ADAM
+        ):
+            kwargs["fused"] = True
+        return args, kwargs
+
+    # -- inference --------------------------------------------------------------
+
+    def _net_input(self, X):
+        """``X`` as the module consumes it: skorch datasets pass through."""
+        self.check_is_fitted()
+        return X if is_dataset(X) else self._encode_input(self._validate_input(X))
+
+    def _batches(self, X):
+        """Yield the module input of each prediction batch of the encoded ``X``
+        (skorch's iterator, so batching matches ``predict``), in eval mode."""
+        self.check_is_fitted()
+        self._set_training(False)
+        for batch in self.get_iterator(self.get_dataset(X), training=False):
+            Xi, _ = unpack_data(batch)
+            yield to_tensor(Xi, device=self.device)
+
+    def _fill_batches(self, X, fn, out, *, order=None):
+        """Run ``fn`` over the prediction batches of encoded ``X`` into ``out``.
+
+        The one loop over prediction batches of every estimator.
+
+        Parameters
+        ----------
+        X : ndarray or dict of ndarray
+            Encoded input.
+        fn : callable
+            ``fn(Xi)`` on a batch of module input, under ``torch.no_grad``
+            (``fn`` may enable gradients itself); returns an ndarray (or a
+            tuple of ndarrays) with the batch along the first axis.
+        out : ndarray or tuple of ndarray
+            Where the results go, shaped (n_samples, ...). Each batch's result
+            fills its rows and the leading part of every other axis: batches
+            are cut to their longest row, so a batch's (B, T_batch) result
+            lands in ``out[rows, :T_batch]``; the rest keeps its initial value.
+        order : ndarray of int, default=None
+            Visit the samples in this order (e.g. longest first); results still
+            land on the rows of the samples' input positions.
+
+        Returns
+        -------
+        out
+        """
+        single = not isinstance(out, tuple)
+        outs = (out,) if single else out
+        if order is not None:
+            X = X[order]
+        start = 0
+        with torch.no_grad():
+            for Xi in self._batches(X):
+                values = fn(Xi)
+                values = (values,) if single else values
+                B = len(values[0])
+                rows = slice(start, start + B) if order is None else order[start:start + B]
+                for full, value in zip(outs, values):
+                    full[(rows,) + tuple(slice(0, n) for n in value.shape[1:])] = value
+                start += B
+        return out
+
+    @available_if(_has_task("classification"))
+    def predict_proba(self, X):
+        """Class probabilities of ``X``.
+
+        Parameters
+        ----------
+        X : input of shape (n_samples, ...)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
+        """
+        return NeuralNet.predict_proba(self, self._net_input(X))
+
+    @available_if(_has_task(*TASKS))
+    def predict(self, X):
+        """Predict class labels (classifiers) or targets (regressors).
+
+        Parameters
+        ----------
+        X : input of shape (n_samples, ...)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Labels from ``classes_``; for regressors float64 targets, 1-D where
+            ``y`` was 1-D at fit.
+        """
+        outputs = NeuralNet.predict_proba(self, self._net_input(X))
+        return decode_outputs(
+            outputs, self._task, getattr(self, "classes_", None), getattr(self, "y_ndim_", 1)
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if self._task == "regression":
+            tags.target_tags.multi_output = True
+        return tags

@@ -1,0 +1,346 @@
+"""The base of the from-scratch text estimators, and the explain schema of
+every text-like estimator.
+
+:class:`TextAttentionNet` is what :class:`~skattn.text.AttentionTextClassifier`,
+:class:`~skattn.text.AttentionTextRegressor` and
+:class:`~skattn.encoders.AttentionEncoder` share: raw documents in, a
+:class:`~skattn.feature_extraction.SequenceVectorizer` learned at fit, a
+:class:`skattn.nn.TextAttentionModule` (or a subclass) trained on the ids,
+``token_attention_``, :meth:`~TextAttentionNet.explain` and
+:meth:`~TextAttentionNet.attention_layers`.
+
+:func:`explanation_frame` and :func:`padded_layers` give every text-like
+estimator (these and the pretrained ones) one ``explain`` table and one
+per-layer weights layout.
+"""
+
+from numbers import Integral
+
+import numpy as np
+import pandas as pd
+from skorch import NeuralNet
+from sklearn.base import clone
+from sklearn.utils.validation import check_is_fitted
+
+from ._compat import Interval, StrOptions
+from ._docstrings import fill_doc
+from ._explain import ATTRIBUTION_METHODS, embedding_attribution, pooling_rollout
+from ._net import AttentionNet
+from .feature_extraction import SequenceVectorizer
+from .feature_extraction._sequence import PAD_ID, UNK_ID
+from .nn.attention import SCORES
+from .nn.text import ENCODERS
+from .utils._validation import check_texts
+
+__all__ = ["TextAttentionNet", "EXPLAIN_COLUMNS", "explanation_frame", "padded_layers"]
+
+#: The columns of every text-like estimator's ``explain``, in order; extra
+#: columns (``layer``, ``head``, ...) come after ``sample``.
+EXPLAIN_COLUMNS = ("sample", "position", "token", "in_vocabulary", "special", "weight")
+
+EXPLAIN_METHODS = ("attention", "rollout") + ATTRIBUTION_METHODS
+
+
+def explanation_frame(sample, position, token, in_vocabulary, special, weight, **extra):
+    """The tidy ``explain`` table: one row per (document, [extra,] token).
+
+    Parameters
+    ----------
+    sample, position : ndarray of int of shape (n_rows,)
+    token : sequence of str of length n_rows
+    in_vocabulary, special : ndarray of bool of shape (n_rows,), or a bool for all
+    weight : ndarray of float of shape (n_rows,)
+    **extra : ndarray of shape (n_rows,)
+        Columns placed after ``sample`` (e.g. ``layer``, ``head``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``sample``, ``*extra``, ``position``, ``token``,
+        ``in_vocabulary``, ``special``, ``weight``.
+    """
+    n = len(sample)
+    tokens = np.empty(n, dtype=object)
+    tokens[:] = list(token)
+    columns = {"sample": np.asarray(sample, dtype=np.int64), **extra}
+    columns.update(
+        position=np.asarray(position, dtype=np.int64),
+        token=tokens,
+        in_vocabulary=np.broadcast_to(np.asarray(in_vocabulary, dtype=bool), (n,)).copy(),
+        special=np.broadcast_to(np.asarray(special, dtype=bool), (n,)).copy(),
+        weight=np.asarray(weight),
+    )
+    return pd.DataFrame(columns)
+
+
+def padded_layers(net, ids, real, n_layers, n_heads, layers_of_batch):
+    """Per-layer, per-head self-attention of every document, zero-padded.
+
+    The layout of Hugging Face's ``output_attentions``, as numpy: one
+    (n_samples, n_heads, T, T) float32 array per layer, rows = queries,
+    columns = keys, ``T`` the longest document's token count; rows and columns
+    of padding are 0.
+
+    Parameters
+    ----------
+    net : AttentionNet
+        Fitted; its prediction batches are visited.
+    ids : ndarray of shape (n_samples, T_ids)
+        Encoded, right-padded input.
+    real : ndarray of bool of shape (n_samples, T_ids)
+        True on real tokens.
+    n_layers, n_heads : int
+    layers_of_batch : callable
+        Batch of module input -> sequence of ``n_layers`` tensors (B, H, t, t).
+    """
+    width = int(real.sum(1).max(initial=0))
+    out = tuple(
+        np.zeros((len(ids), n_heads, width, width), dtype=np.float32) for _ in range(n_layers)
+    )
+    if not n_layers or not len(ids):
+        return out
+
+    def fn(Xi):
+        return tuple(layer.float().cpu().numpy() for layer in layers_of_batch(Xi))
+
+    net._fill_batches(ids[:, : max(width, 1)], fn, out)
+    mask = real[:, None, :width, None] & real[:, None, None, :width]  # (n, 1, T, T)
+    for layer in out:
+        layer *= mask
+    return out
+
+
+class TextAttentionNet(AttentionNet):
+    """Raw documents -> token ids -> an attention model, with its attention exposed.
+
+    The base of the from-scratch text estimators; see the module docstring.
+    Its hooks (:class:`~skattn._net.AttentionNet`) validate documents with
+    :func:`skattn.utils.check_texts`, learn a
+    :class:`~skattn.feature_extraction.SequenceVectorizer` (``vectorizer``,
+    with ``vectorizer__*`` parameters) and build the module from its size.
+    """
+
+    prefixes_ = NeuralNet.prefixes_ + ["vectorizer"]
+
+    _parameter_constraints = {
+        **AttentionNet._parameter_constraints,
+        "encoder": [StrOptions(set(ENCODERS))],
+        "attention": [StrOptions(set(SCORES))],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "num_heads": [Interval(Integral, 1, None, closed="left")],
+        "num_layers": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    # -- hooks of AttentionNet --------------------------------------------------
+
+    def _check_params(self):
+        if self.encoder == "transformer" and self.embedding_dim % self.num_heads:
+            raise ValueError(
+                f"embedding_dim={self.embedding_dim} must be divisible by "
+                f"num_heads={self.num_heads} for the transformer encoder."
+            )
+
+    def _validate_input(self, X, *, training=False, reset=False):
+        return check_texts(X, allow_empty=not training, min_samples=2 if reset else 1)
+
+    def _fit_input(self, X, y):
+        vectorizer = SequenceVectorizer(min_df=2) if self.vectorizer is None else clone(self.vectorizer)
+        vectorizer.set_params(**self.get_params_for("vectorizer"))
+        self.vectorizer_ = vectorizer.fit(X)
+
+    def _input_fitted(self):
+        return hasattr(self, "vectorizer_")
+
+    def _encode_input(self, X):
+        check_is_fitted(self, "vectorizer_")
+        return self.vectorizer_.transform(X)
+
+    def _module_params(self):
+        return dict(
+            vocab_size=len(self.vectorizer_.vocabulary_),
+            n_outputs=self.n_outputs_,
+            encoder=self.encoder,
+            attention=self.attention,
+            embedding_dim=self.embedding_dim,
+            num_heads=self.num_heads,
+            num_layers=self.num_layers,
+            padding_idx=PAD_ID,
+        )
+
+    def _after_fit(self, X):
+        self.token_attention_ = self._token_attention(X)
+
+    # -- attention --------------------------------------------------------------
+
+    def _pooling_weights(self, ids):
+        """(n_samples, max_len) pooling weights of id rows, 0 on padding."""
+        return self._fill_batches(
+            ids,
+            lambda Xi: self.module_.forward_with_weights(Xi)[1]["pooling"].cpu().numpy(),
+            np.zeros(ids.shape, dtype=np.float32),
+        )
+
+    def _token_attention(self, ids):
+        weights = self._pooling_weights(ids)
+        real = ids != PAD_ID
+        n_tokens = len(self.vectorizer_.index_to_token_)
+        total = np.bincount(ids[real], weights=weights[real], minlength=n_tokens)
+        count = np.bincount(ids[real], minlength=n_tokens)
+        seen = count > 0
+        series = pd.Series(
+            total[seen] / count[seen],
+            index=pd.Index(self.vectorizer_.index_to_token_[seen], name="token"),
+            name="attention",
+        )
+        return series.sort_values(ascending=False, kind="stable")
+
+    def __getstate__(self):
+        # token_attention_ travels as plain arrays, so that persistence formats
+        # without pandas support (skops) can store the estimator.
+        state = super().__getstate__()
+        if isinstance(state.get("token_attention_"), pd.Series):
+            series = state.pop("token_attention_")
+            state["_token_attention_arrays"] = (
+                series.index.to_numpy(dtype=object), series.to_numpy()
+            )
+        return state
+
+    def __setstate__(self, state):
+        if "_token_attention_arrays" in state:
+            tokens, values = state.pop("_token_attention_arrays")
+            state["token_attention_"] = pd.Series(
+                values, index=pd.Index(tokens, name="token"), name="attention"
+            )
+        super().__setstate__(state)
+
+    def _token_scores(self, ids, method="attention", *, residual=True, n_steps=20):
+        """(n_samples, max_len) per-token scores of id rows, 0 on padding."""
+        if method not in EXPLAIN_METHODS:
+            raise ValueError(f"method must be one of {EXPLAIN_METHODS}, got {method!r}.")
+        if method == "attention":
+            return self._pooling_weights(ids)
+        if method == "rollout":
+            def fn(Xi):
+                _, w = self.module_.forward_with_weights(Xi)
+                layers = [layer.cpu().numpy() for layer in w.get("self_attention", ())]
+                return pooling_rollout(w["pooling"].cpu().numpy(), layers, residual=residual)
+        else:
+            def fn(Xi):
+                return embedding_attribution(
+                    self.module_,
+                    self.module_.encoder.embedding,
+                    Xi,
+                    self._attribution_target(Xi),
+                    method=method,
+                    n_steps=n_steps,
+                ).cpu().numpy()  # (B, T_batch)
+        return self._fill_batches(ids, fn, np.zeros(ids.shape, dtype=np.float32))
+
+    def _attribution_target(self, Xi):
+        """The scalar explained per sample: the log-probability of the predicted
+        class (classification), else the sum of the outputs."""
+        if getattr(self, "objective_", None) != "classification":
+            return lambda outputs: outputs.sum(-1)
+        predicted = self.module_(Xi).argmax(-1, keepdim=True)  # (B, 1)
+        return lambda outputs: outputs.log_softmax(-1).gather(-1, predicted).squeeze(-1)
+
+    @fill_doc
+    def explain(self, X, method="attention", *, residual=True, n_steps=20):
+        """Per-token attention (or attribution) of each document, as a tidy DataFrame.
+
+        Parameters
+        ----------
+        X : list, ndarray or Series of str of shape (n_samples,)
+        method : {"attention", "rollout", "gradient", "integrated_gradients"}, \
+                default="attention"
+            ``"attention"``: the pooling attention weights.
+            ``"rollout"``: the pooling attention rolled out through the
+            Transformer's self-attention layers (Abnar & Zuidema, 2020; see
+            :func:`skattn.inspection.pooling_rollout`): how much each input
+            token feeds the positions the pooling attends to. Encoders without
+            self-attention (``"pooling"``, ``"gru"``) have nothing to roll out:
+            it equals ``"attention"``.
+            ``"gradient"``: gradient x input over the token embeddings.
+            ``"integrated_gradients"``: integrated gradients over the token
+            embeddings from an all-zero baseline.
+            The attributions explain the log-probability of the predicted class
+            (classification) or the prediction, summed over targets
+            (regression); they are signed and do not sum to 1.
+        residual : bool, default=True
+            Rollout only: account for the residual connections as
+            ``0.5 * A + 0.5 * I`` per layer. ``False`` takes the pure product
+            of the attention weights.
+        n_steps : int, default=20
+            Integrated gradients only: steps of the path integral.
+
+        Returns
+        -------
+        %(explain_frame)s
+            For ``"attention"`` and ``"rollout"`` the weights sum to 1 over
+            each document's tokens.
+        """
+        check_is_fitted(self, "vectorizer_")
+        texts = check_texts(X)
+        tokens = self.vectorizer_.tokenize(texts)
+        ids = self.vectorizer_.transform(texts)
+        weights = self._token_scores(ids, method, residual=residual, n_steps=n_steps)
+        real = ids != PAD_ID
+        sample, position = np.nonzero(real)
+        return explanation_frame(
+            sample,
+            position,
+            [t for doc in tokens for t in doc],
+            in_vocabulary=ids[real] != UNK_ID,
+            special=False,
+            weight=weights[real],
+        )
+
+    def attention_layers(self, X):
+        """Per-layer, per-head self-attention weights of the Transformer encoder.
+
+        The layout is Hugging Face's ``output_attentions``, so one document's
+        slice can go to ``bertviz.head_view`` unchanged (see
+        :func:`skattn.inspection.to_bertviz`). The pretrained estimators'
+        ``attention_layers`` return the same layout.
+
+        Parameters
+        ----------
+        X : list, ndarray or Series of str of shape (n_samples,)
+
+        Returns
+        -------
+        attention : tuple of ndarray of shape (n_samples, num_heads, T, T)
+            One float32 array per layer, first layer first; ``T`` is the
+            longest document's token count. Rows are queries, columns keys;
+            padding rows and columns of shorter documents are 0.
+        tokens : list of list of str
+            Each document's tokens, as written.
+
+        Raises
+        ------
+        ValueError
+            For the ``"pooling"`` and ``"gru"`` encoders, which have no
+            self-attention layers (use :meth:`explain`).
+        """
+        check_is_fitted(self, "vectorizer_")
+        if self.encoder != "transformer":
+            raise ValueError(
+                f"encoder={self.encoder!r} has no self-attention layers; only the "
+                "'transformer' encoder has per-layer, per-head weights. Use explain() "
+                "for its pooling attention."
+            )
+        texts = check_texts(X)
+        tokens = self.vectorizer_.tokenize(texts)
+        ids = self.vectorizer_.transform(texts)
+        blocks = self.module_.encoder.blocks
+        layers = padded_layers(
+            self, ids, ids != PAD_ID, len(blocks), blocks[0].attention.num_heads,
+            lambda Xi: self.module_.forward_with_weights(Xi)[1]["self_attention"],
+        )
+        return layers, tokens
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        return tags

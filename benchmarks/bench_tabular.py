@@ -170,6 +170,7 @@ def main():
 
     tabnet, tabnet_line = tabnet_status()
     print(tabnet_line)
+    load_before = os.getloadavg()
     rows = []
     for name, make in models(tabnet is not None, args.tabnet_epochs).items():
         row = {"model": name}
@@ -193,6 +194,7 @@ def main():
             f"{wt:.2f} | {p:.2f} | {pt:.2f} |"
         )
     table = header + "\n".join(lines) + "\n"
+    load_after = os.getloadavg()
     print()
     print(table)
     if args.quick:
@@ -210,8 +212,10 @@ def main():
         "# Feature attention on small tables\n\n"
         "Written by `python benchmarks/bench_tabular.py` on "
         f"{datetime.date.today().isoformat()}.\n\n"
-        f"Machine: {machine()}. Other processes shared the CPU during the run, so "
-        "fit times are indicative; all models ran in the same run.\n\n"
+        f"Machine: {machine()}. Load average (1, 5, 15 min) "
+        f"{', '.join(f'{v:.2f}' for v in load_before)} at the start and "
+        f"{', '.join(f'{v:.2f}' for v in load_after)} at the end (the benchmark "
+        "itself is one busy thread); all models ran in the same run.\n\n"
         f"Accuracy: mean ± std over {folds}-fold stratified cross-validation "
         "(shuffled, `random_state=0`); fit s: mean seconds per fit. "
         "precision@4: share of the 4 informative features among each model's 4 "

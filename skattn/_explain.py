@@ -21,6 +21,7 @@ import numpy as np
 __all__ = [
     "ATTRIBUTION_METHODS",
     "attention_rollout",
+    "attribute_embeddings",
     "embedding_attribution",
     "pooling_rollout",
 ]
@@ -130,8 +131,63 @@ def pooling_rollout(pooling, layers=(), *, residual=True, head_fusion="mean"):
 ATTRIBUTION_METHODS = ("gradient", "integrated_gradients")
 
 
+def _path_points(method, n_steps):
+    if method not in ATTRIBUTION_METHODS:
+        raise ValueError(
+            f"method must be one of {ATTRIBUTION_METHODS}, got {method!r}."
+        )
+    if method == "gradient":
+        return [1.0]
+    if int(n_steps) < 1:
+        raise ValueError(f"n_steps must be a positive integer, got {n_steps!r}.")
+    return [(step + 0.5) / int(n_steps) for step in range(int(n_steps))]
+
+
+def attribute_embeddings(forward, embedded, target, *, method="gradient", n_steps=20):
+    """Per-token attribution of ``target(forward(embedded))`` over ``embedded``.
+
+    The embeddings are passed in, not caught by a hook, so several threads can
+    explain with one shared model at once.
+
+    Parameters
+    ----------
+    forward : callable
+        ``forward(e)`` -> outputs, for embeddings ``e`` of shape (B, T, D);
+        e.g. ``lambda e: module(x, embedded=e)``.
+    embedded : Tensor of shape (B, T, D)
+        The embeddings of the input (zero on padding).
+    target : callable
+        ``target(outputs)`` -> Tensor of shape (B,): the scalar explained for
+        each sample. Each sample's value must depend on that sample only.
+    method, n_steps
+        See :func:`embedding_attribution`.
+
+    Returns
+    -------
+    scores : Tensor of shape (B, T)
+    """
+    import torch
+
+    alphas = _path_points(method, n_steps)
+    embedded = embedded.detach()
+    total = None
+    with torch.enable_grad(), _no_cudnn_rnn(embedded):
+        for alpha in alphas:
+            leaf = (embedded * alpha).requires_grad_(True)
+            value = target(forward(leaf))  # (B,)
+            (grad,) = torch.autograd.grad(value.sum(), leaf)  # (B, T, D)
+            total = grad if total is None else total + grad
+    mean_grad = total / len(alphas)  # (B, T, D)
+    return (mean_grad * embedded).sum(-1).detach()  # (B, T)
+
+
 def embedding_attribution(model, embedding, x, target, *, method="gradient", n_steps=20):
     """Per-token attribution of ``target(model(x))`` over ``embedding``'s output.
+
+    For any model: the embeddings are swapped in through a forward hook on
+    ``embedding`` (so one model must not be explained from several threads at
+    once this way; skattn's estimators pass the embeddings in explicitly with
+    :func:`attribute_embeddings`).
 
     Parameters
     ----------
@@ -161,42 +217,25 @@ def embedding_attribution(model, embedding, x, target, *, method="gradient", n_s
     """
     import torch
 
-    if method not in ATTRIBUTION_METHODS:
-        raise ValueError(
-            f"method must be one of {ATTRIBUTION_METHODS}, got {method!r}."
-        )
-    if method == "gradient":
-        alphas = [1.0]
-    else:
-        if int(n_steps) < 1:
-            raise ValueError(f"n_steps must be a positive integer, got {n_steps!r}.")
-        alphas = [(step + 0.5) / int(n_steps) for step in range(int(n_steps))]
-    state = {}
+    _path_points(method, n_steps)
+    with torch.no_grad():
+        embedded = embedding(x)
+    swapped = {}
+    handle = embedding.register_forward_hook(lambda module, args, output: swapped["e"])
 
-    def scale_embeddings(module, args, output):
-        # Replace the embeddings by a scaled, detached leaf to differentiate against.
-        state["input"] = output.detach()
-        leaf = (output.detach() * state["alpha"]).requires_grad_(True)
-        state["leaf"] = leaf
-        return leaf
+    def forward(e):
+        swapped["e"] = e
+        return model(x)
 
-    handle = embedding.register_forward_hook(scale_embeddings)
-    total = None
     try:
-        with torch.enable_grad(), _no_cudnn_rnn(x):
-            for alpha in alphas:
-                state["alpha"] = alpha
-                value = target(model(x))  # (B,)
-                (grad,) = torch.autograd.grad(value.sum(), state["leaf"])  # (B, T, D)
-                total = grad if total is None else total + grad
+        return attribute_embeddings(forward, embedded, target, method=method, n_steps=n_steps)
     finally:
         handle.remove()
-    mean_grad = total / len(alphas)  # (B, T, D)
-    return (mean_grad * state["input"]).sum(-1).detach()  # (B, T)
 
 
 def _no_cudnn_rnn(x):
-    """cuDNN's RNN backward needs training mode; fall back to native kernels."""
+    """cuDNN's RNN backward needs training mode; fall back to native kernels
+    (``x``: any tensor on the model's device)."""
     import torch
 
     if x.is_cuda:

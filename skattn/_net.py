@@ -25,6 +25,7 @@ encoders: inferred from ``y`` and the ``task`` parameter) or ``None`` (the
 estimator encodes its own target, as sequence-to-sequence does).
 """
 
+import copy
 from contextlib import contextmanager
 from numbers import Integral, Real
 
@@ -32,13 +33,14 @@ import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import EpochScoring
-from skorch.dataset import unpack_data
+from skorch.dataset import ValidSplit, unpack_data
 from skorch.utils import is_dataset, to_numpy, to_tensor
+from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
 
 from ._compat import Interval, validate_parameter_constraints
 from ._skorch import batch_loader, seeded
-from ._targets import TASKS, decode_outputs, encode_target
+from ._targets import TASKS, decode_outputs, encode_labels, encode_target
 from .callbacks import StopOnNonFiniteLoss
 
 __all__ = ["AttentionNet"]
@@ -56,9 +58,42 @@ _SKORCH_PARAMS = (
 _CRITERIA = {"classification": torch.nn.CrossEntropyLoss, "regression": torch.nn.MSELoss}
 
 
-def _encoded_accuracy(net, X, y):
-    """Validation accuracy on integer-encoded targets (for skorch's EpochScoring)."""
-    return float(np.mean(net.predict_proba(X).argmax(axis=1) == to_numpy(y)))
+def _valid_accuracy(net, X, y):
+    """Validation accuracy (for skorch's EpochScoring): skorch's datasets hold
+    the user's labels, so predictions and ``y`` compare as labels."""
+    return float(np.mean(net.predict(X) == to_numpy(y)))
+
+
+def _available_devices():
+    devices = ["cpu"]
+    if torch.cuda.is_available():
+        devices += ["cuda"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        devices.append("mps")
+    return devices
+
+
+def _check_device(device, owner):
+    """A ValueError naming ``device`` and the devices there are, where torch
+    would fail later with an AssertionError or RuntimeError."""
+    if device is None:
+        return
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        parsed = None
+    ok = parsed is not None and (
+        parsed.type == "cpu"
+        or (parsed.type == "cuda" and torch.cuda.is_available()
+            and (parsed.index is None or parsed.index < torch.cuda.device_count()))
+        or (parsed.type == "mps" and f"{parsed.type}" in _available_devices())
+        or parsed.type not in ("cpu", "cuda", "mps")  # other backends: torch decides
+    )
+    if not ok:
+        raise ValueError(
+            f"{owner}: device={device!r} is not available on this machine; available: "
+            f"{', '.join(_available_devices())}."
+        )
 
 
 def _has_task(*tasks):
@@ -254,14 +289,15 @@ class AttentionNet(NeuralNet):
 
     def _validate_hyperparameters(self):
         """Check the parameters against ``_parameter_constraints``
-        (``InvalidParameterError``, a ValueError, names the parameter), then
-        :meth:`_check_params`."""
+        (``InvalidParameterError``, a ValueError, names the parameter), the
+        device, then :meth:`_check_params`."""
         constraints = self._parameter_constraints
         validate_parameter_constraints(
             constraints,
             {k: getattr(self, k) for k in constraints},
             caller_name=type(self).__name__,
         )
+        _check_device(self.device, type(self).__name__)
         self._check_params()
 
     def _encode_target(self, y, n_samples, *, continuing):
@@ -295,7 +331,15 @@ class AttentionNet(NeuralNet):
         return encoded.values
 
     def _train(self, X, y):
-        """Initialize (unless warm-starting) and run skorch's training loop."""
+        """Initialize (unless warm-starting) and run skorch's training loop.
+
+        For classification skorch's datasets hold the user's labels, not their
+        indices: skorch's scoring callbacks (``EpochScoring("f1_macro")``, ...)
+        then compare ``predict``'s labels with labels; :meth:`get_loss` maps
+        each batch's labels to indices.
+        """
+        if y is not None and getattr(self, "objective_", None) == "classification":
+            y = np.asarray(self.classes_)[y]
         with seeded(self.random_state, self.device):
             if not self.warm_start or not self.initialized_:
                 self.initialize()
@@ -305,6 +349,13 @@ class AttentionNet(NeuralNet):
         return self
 
     # -- skorch hooks -----------------------------------------------------------
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """skorch hook: the criterion on the batch, class labels mapped to their
+        indices in ``classes_`` first (see :meth:`_train`)."""
+        if y_true is not None and getattr(self, "objective_", None) == "classification":
+            y_true = encode_labels(np.asarray(to_numpy(y_true)).ravel(), self.classes_)
+        return super().get_loss(y_pred, y_true, X=X, training=training)
 
     def initialize_module(self):
         """Build the module with data-dependent sizes filled in at fit.
@@ -318,8 +369,20 @@ class AttentionNet(NeuralNet):
             )
         params = self._module_params()
         params.update(self.get_params_for("module"))
+        params.update(getattr(self, "_restore_overrides_", {}))
         self.module_ = self.initialized_instance(self._module_class(), params)
         return self
+
+    @contextmanager
+    def _restoring(self, **module_arguments):
+        """Within the block, build the module with these extra arguments (those
+        not None): how :func:`skattn.io.load` rebuilds a saved pretrained model
+        from its configuration instead of its original files."""
+        self._restore_overrides_ = {k: v for k, v in module_arguments.items() if v is not None}
+        try:
+            yield
+        finally:
+            del self._restore_overrides_
 
     def _module_class(self):
         """The module to build: ``module`` (estimators that choose it by
@@ -344,11 +407,57 @@ class AttentionNet(NeuralNet):
         callbacks = [c for c in callbacks if c[0] != "print_log"]
         if self._task == "classification":
             callbacks.append(
-                ("valid_acc", EpochScoring(_encoded_accuracy, name="valid_acc",
+                ("valid_acc", EpochScoring(_valid_accuracy, name="valid_acc",
                                            lower_is_better=False))
             )
         callbacks.append(("stop_on_nonfinite_loss", StopOnNonFiniteLoss()))
         return callbacks + self._extra_callbacks() + printer
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        """skorch hook: a ``ValidSplit`` with a float ``cv`` and no
+        ``random_state`` of its own draws from ``random_state`` (not from
+        numpy's global RNG), so a seeded fit splits the same way every time."""
+        split = self.train_split
+        if (
+            isinstance(split, ValidSplit)
+            and split.random_state is None
+            and split._is_float(split.cv)
+            and self.random_state is not None
+        ):
+            seeded_split = copy.copy(split)
+            # A stream of its own: not the seed that torch's RNG gets.
+            seeded_split.random_state = int(
+                check_random_state(self.random_state).randint(np.iinfo(np.int32).max) ^ 0x5EED
+            )
+            self.train_split = seeded_split
+            try:
+                return super().get_split_datasets(X, y, **fit_params)
+            finally:
+                self.train_split = split
+        return super().get_split_datasets(X, y, **fit_params)
+
+    def save_params(self, *args, **kwargs):
+        """skorch's ``save_params``; a failed write (a full disk, a missing
+        folder) is kept and raised again once the callback that asked for it
+        returns, since skorch's ``Checkpoint`` swallows it. (torch reports a
+        full disk as a ``RuntimeError`` of its zip writer.)"""
+        try:
+            return super().save_params(*args, **kwargs)
+        except (OSError, RuntimeError) as exc:
+            files = [v for k, v in kwargs.items() if k.startswith("f_") and v is not None]
+            self._save_error_ = (exc, files)
+            raise
+
+    def notify(self, method_name, **cb_kwargs):
+        super().notify(method_name, **cb_kwargs)
+        failed = self.__dict__.pop("_save_error_", None)
+        if failed is not None:
+            error, files = failed
+            raise OSError(
+                f"{type(self).__name__}: saving parameters to {files} during training "
+                f"failed ({type(error).__name__}: {error}); training stopped rather than "
+                "marking the epoch as saved."
+            ) from error
 
     def get_params_for_optimizer(self, prefix, named_parameters):
         """skorch hook: use the fused Adam/AdamW kernels where torch has them,

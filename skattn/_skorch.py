@@ -20,6 +20,11 @@ def batch_loader(dataset, batch_size, shuffle=False, drop_last=False, **kwargs):
     remaining keyword arguments go to :class:`torch.utils.data.DataLoader`.
     """
     sampler = RandomSampler(dataset) if shuffle else SequentialSampler(dataset)
+    if not shuffle:
+        # A DataLoader draws a base seed from its generator at every pass; a
+        # loader of its own keeps prediction and attention passes off torch's
+        # global RNG (shuffled training draws from it, inside seeded()).
+        kwargs.setdefault("generator", torch.Generator())
     return DataLoader(
         dataset,
         batch_size=None,

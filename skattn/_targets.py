@@ -12,6 +12,8 @@ import pandas as pd
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_array, column_or_1d
 
+from .utils._validation import check_ordered
+
 __all__ = [
     "TASKS",
     "EncodedTarget",
@@ -58,17 +60,21 @@ def check_labels(y, n_samples):
     """Validate 1-D class labels (one per sample, none missing) as an ndarray."""
     if y is None:
         raise ValueError("y is required, got None.")
+    check_ordered(y, "y")
     if isinstance(y, pd.DataFrame):
         if y.shape[1] != 1:
             raise ValueError(f"y must be 1-D, got a DataFrame with {y.shape[1]} columns.")
         y = y.iloc[:, 0]
-    y = np.asarray(y.to_numpy() if isinstance(y, pd.Series) else y)
+    raw = y.to_numpy() if isinstance(y, pd.Series) else y
+    y = np.asarray(raw)
     if y.ndim == 2 and y.shape[1] == 1:
         y = y.ravel()
     if y.ndim != 1:
         raise ValueError(f"y must be 1-D (one label per sample), got shape {y.shape}.")
     _check_n_samples(y, n_samples)
-    missing = pd.isna(y)
+    # Missing values are looked for before numpy's conversion: ["a", nan]
+    # becomes the strings ["a", "nan"], a class that is no label at all.
+    missing = pd.isna(np.asarray(raw, dtype=object).ravel())
     if missing.any():
         raise ValueError(
             f"y contains {int(missing.sum())} missing label(s) (None/NaN) at positions "

@@ -24,7 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._compat import Interval, StrOptions
 from ._docstrings import fill_doc
-from ._explain import ATTRIBUTION_METHODS, embedding_attribution, pooling_rollout
+from ._explain import ATTRIBUTION_METHODS, attribute_embeddings, pooling_rollout
 from ._net import AttentionNet
 from .feature_extraction import SequenceVectorizer
 from .feature_extraction._sequence import PAD_ID, UNK_ID
@@ -226,10 +226,9 @@ class TextAttentionNet(AttentionNet):
                 return pooling_rollout(w["pooling"].cpu().numpy(), layers, residual=residual)
         else:
             def fn(Xi):
-                return embedding_attribution(
-                    self.module_,
-                    self.module_.encoder.embedding,
-                    Xi,
+                return attribute_embeddings(
+                    lambda embedded: self.module_(Xi, embedded=embedded),
+                    self.module_.encoder.embedding(Xi),
                     self._attribution_target(Xi),
                     method=method,
                     n_steps=n_steps,

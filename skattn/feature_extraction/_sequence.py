@@ -2,7 +2,7 @@
 
 import re
 from collections import defaultdict
-from itertools import chain, repeat
+from itertools import chain, islice, repeat
 from numbers import Integral, Real
 
 import numpy as np
@@ -41,6 +41,8 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
     strip_accents : {"ascii", "unicode"} or None, default=None
     max_len : int, default=256
         Number of tokens kept per document (the first ones); output width.
+        The vocabulary is learned from these tokens too: what lies beyond
+        them never reaches a model.
     min_df : float in [0.0, 1.0] or int, default=1
         Drop tokens found in fewer documents (a proportion when float).
     max_df : float in [0.0, 1.0] or int, default=1.0
@@ -53,7 +55,9 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
     vocabulary_ : dict
         Token -> id. Id 0 is padding (``"<pad>"``), id 1 stands for tokens
         outside the vocabulary (``"<unk>"``); other ids go by descending
-        frequency.
+        frequency. A document that spells ``"<pad>"`` or ``"<unk>"`` (e.g.
+        with ``token_pattern=r"\\S+"`` on Penn-Treebank-style text) has those
+        read as unknown tokens: reserved ids never stand for corpus tokens.
     index_to_token_ : ndarray of str of shape (n_tokens,)
         Id -> token.
     token_counts_ : ndarray of int of shape (n_tokens,)
@@ -103,8 +107,15 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
 
     def build_analyzer(self):
         """Return the callable that maps a document to its list of tokens."""
+        if self.analyzer == "word":
+            try:
+                pattern = re.compile(self.token_pattern)
+            except re.error as exc:
+                raise ValueError(
+                    f"token_pattern={self.token_pattern!r} is not a valid regular "
+                    f"expression: {exc}."
+                ) from None
         if self.analyzer == "word" and self.strip_accents is None:
-            pattern = re.compile(self.token_pattern)
             if not pattern.groups:
                 # What CountVectorizer's word analyzer does here (lowercase, then
                 # findall), without its per-document layers of calls.
@@ -116,6 +127,32 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
             token_pattern=self.token_pattern,
             strip_accents=self.strip_accents,
         ).build_analyzer()
+
+    def _first_tokens(self):
+        """The analyzer cut to each document's first ``max_len`` tokens.
+
+        For the word analyzer (without ``strip_accents``), a long document is
+        read only until ``max_len`` tokens are found, so a 1,000,000-character
+        document costs what its first ``max_len`` tokens cost. Other analyzers
+        tokenize the whole document, then cut.
+        """
+        analyze, max_len = self.build_analyzer(), self.max_len
+        if self.analyzer == "word" and self.strip_accents is None:
+            pattern = re.compile(self.token_pattern)
+            if not pattern.groups:
+                finditer, lower = pattern.finditer, self.lowercase
+                # A document of fewer than 16 * max_len characters is read
+                # whole (findall is faster than a lazy scan on short text).
+                short = 16 * max_len
+
+                def first_tokens(doc):
+                    if len(doc) <= short:
+                        return analyze(doc)[:max_len]
+                    text = doc.lower() if lower else doc
+                    return [m.group() for m in islice(finditer(text), max_len)]
+
+                return first_tokens
+        return lambda doc: analyze(doc)[:max_len]
 
     @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -130,7 +167,7 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
         -------
         self
         """
-        self._fit_vocabulary(list(map(self.build_analyzer(), check_texts(X))))
+        self._fit_vocabulary(list(map(self._first_tokens(), check_texts(X))))
         return self
 
     @fit_context(prefer_skip_nested_validation=True)
@@ -147,7 +184,7 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
         ids : ndarray of int64 of shape (n_samples, max_len)
         """
         flat, lengths, remap = self._fit_vocabulary(
-            list(map(self.build_analyzer(), check_texts(X)))
+            list(map(self._first_tokens(), check_texts(X)))
         )
         # Reuse the ids of the counting pass: keep each document's first max_len.
         doc = np.repeat(np.arange(len(lengths)), lengths)
@@ -186,7 +223,11 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
         high = self.max_df if isinstance(self.max_df, Integral) else self.max_df * n_docs
         if low > high:
             raise ValueError("max_df corresponds to fewer documents than min_df.")
-        kept = np.flatnonzero((low <= doc_freq) & (doc_freq <= high))
+        # A document may spell a reserved token ("<pad>" with token_pattern
+        # r"\S+"): it gets no id of its own, so reserved ids never collide
+        # with corpus tokens; transform reads it as unknown.
+        reserved = np.isin(types, [PAD_TOKEN, UNK_TOKEN]) if n_types else np.zeros(0, bool)
+        kept = np.flatnonzero((low <= doc_freq) & (doc_freq <= high) & ~reserved)
         # Descending frequency, ties by token.
         kept = kept[np.lexsort((types[kept].astype(str), -term_freq[kept]))]
         if self.max_features is not None:
@@ -227,10 +268,13 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
         ids = np.zeros((len(docs), self.max_len), dtype=np.int64)
         # One C-level map over all tokens, then one scatter: position j of row i
         # for j < length_i.
-        flat = map(self.vocabulary_.get, chain.from_iterable(docs), repeat(UNK_ID))
-        ids[np.arange(self.max_len) < lengths[:, None]] = np.fromiter(
-            flat, dtype=np.int64, count=int(lengths.sum())
+        flat = np.fromiter(
+            map(self.vocabulary_.get, chain.from_iterable(docs), repeat(UNK_ID)),
+            dtype=np.int64,
+            count=int(lengths.sum()),
         )
+        flat[flat == PAD_ID] = UNK_ID  # a "<pad>" written in a document is a token
+        ids[np.arange(self.max_len) < lengths[:, None]] = flat
         return ids
 
     def tokenize(self, X):
@@ -246,8 +290,7 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
             The first ``max_len`` tokens of each document, as written
             (after lowercasing), out-of-vocabulary tokens included.
         """
-        analyze, max_len = self.build_analyzer(), self.max_len
-        return [analyze(doc)[:max_len] for doc in check_texts(X)]
+        return list(map(self._first_tokens(), check_texts(X)))
 
     def inverse_transform(self, X):
         """Map rows of token ids back to lists of tokens (padding dropped).
@@ -264,6 +307,14 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
         ids = np.asarray(X)
         if ids.ndim != 2:
             raise ValueError(f"Expected a 2-D array of token ids, got shape {ids.shape}.")
+        if ids.dtype.kind not in "iu":
+            integral = ids.dtype.kind in "fb" and np.isfinite(ids).all() and (ids == np.round(ids)).all()
+            if not integral:
+                raise ValueError(
+                    f"Token ids must be integers; got an array of dtype {ids.dtype}"
+                    + (" holding NaN/inf or fractions." if ids.dtype.kind == "f" else ".")
+                )
+            ids = ids.astype(np.int64)
         if ids.size and (ids.min() < 0 or ids.max() >= len(self.index_to_token_)):
             raise ValueError(
                 f"Token ids must lie in [0, {len(self.index_to_token_) - 1}]."

@@ -8,7 +8,12 @@ re-exported here. Nothing else in skattn imports this package.
 matplotlib is imported only inside the plotting functions.
 """
 
-from .._explain import attention_rollout, embedding_attribution, pooling_rollout
+from .._explain import (
+    attention_rollout,
+    attribute_embeddings,
+    embedding_attribution,
+    pooling_rollout,
+)
 from ._alignment import plot_alignment
 from ._bertviz import to_bertviz
 from ._features import plot_feature_attention, top_features
@@ -18,6 +23,7 @@ from ._tokens import HighlightedText, highlight_html, plot_top_tokens, top_token
 __all__ = [
     "HighlightedText",
     "attention_rollout",
+    "attribute_embeddings",
     "delete_tokens",
     "embedding_attribution",
     "faithfulness_report",

@@ -14,6 +14,10 @@ Weights are always returned shaped (B, H, T_q, T_k) (``H == 1`` for the single
 head layers) by the query/key layers and (B, T) by :class:`AttentionPooling`.
 They sum to 1 over the real keys, are exactly 0 on padding, and a row whose keys
 are all padding gets all-zero weights and a zero output, never NaN.
+
+Scores and softmax are computed in float32 whatever the input dtype (a
+float16 dot product of width 64 overflows once inputs reach about 30), so
+weights are float32; outputs keep the dtype of the values.
 """
 
 import math
@@ -46,9 +50,10 @@ def masked_softmax(scores, mask=None):
 
     Returns
     -------
-    weights : Tensor shaped like ``scores``; 0 on padding; all-zero rows where
-        every key is padding.
+    weights : float32 Tensor shaped like ``scores``; 0 on padding; all-zero rows
+        where every key is padding.
     """
+    scores = scores.float()
     if mask is None:
         return torch.softmax(scores, dim=-1)
     scores = scores.masked_fill(~mask, float("-inf"))
@@ -90,7 +95,7 @@ class _QueryKeyAttention(nn.Module):
         value = key if value is None else value
         scores = self.score(query, key)  # (B, T_q, T_k)
         weights = masked_softmax(scores, None if mask is None else mask[:, None, :])
-        output = weights @ value  # (B, T_q, D_v)
+        output = weights.to(value.dtype) @ value  # (B, T_q, D_v)
         return output, (weights.unsqueeze(1) if need_weights else None)
 
 
@@ -113,16 +118,19 @@ class AdditiveAttention(_QueryKeyAttention):
         self.v = nn.Linear(hidden_dim, 1, bias=False)
 
     def score(self, query, key):
-        # (B, T_q, 1, A) + (B, 1, T_k, A) -> (B, T_q, T_k, A) -> (B, T_q, T_k)
-        hidden = torch.tanh(self.W(query).unsqueeze(2) + self.U(key).unsqueeze(1))
-        return self.v(hidden).squeeze(-1)
+        # (B, T_q, 1, A) + (B, 1, T_k, A) -> (B, T_q, T_k, A) -> (B, T_q, T_k), in float32
+        W, U, v = self.W.weight.float(), self.U.weight.float(), self.v.weight.float()
+        projected_q = F.linear(query.float(), W)
+        projected_k = F.linear(key.float(), U, self.U.bias.float())
+        hidden = torch.tanh(projected_q.unsqueeze(2) + projected_k.unsqueeze(1))
+        return F.linear(hidden, v).squeeze(-1)
 
 
 class DotAttention(_QueryKeyAttention):
     """Luong dot attention: ``score(q, k) = q^T k`` (queries and keys of equal width)."""
 
     def score(self, query, key):
-        return query @ key.transpose(-2, -1)  # (B, T_q, T_k)
+        return query.float() @ key.float().transpose(-2, -1)  # (B, T_q, T_k), float32
 
 
 class GeneralAttention(_QueryKeyAttention):
@@ -133,7 +141,8 @@ class GeneralAttention(_QueryKeyAttention):
         self.W = nn.Linear(key_dim, query_dim, bias=False)
 
     def score(self, query, key):
-        return query @ self.W(key).transpose(-2, -1)  # (B, T_q, T_k)
+        keys = F.linear(key.float(), self.W.weight.float())  # (B, T_k, D_q)
+        return query.float() @ keys.transpose(-2, -1)  # (B, T_q, T_k), float32
 
 
 class ScaledDotProductAttention(nn.Module):
@@ -177,11 +186,19 @@ class ScaledDotProductAttention(nn.Module):
         key_mask = _key_mask(mask)  # (B, 1, 1, T_k)
 
         if need_weights:
-            scores = query @ key.transpose(-2, -1) / math.sqrt(query.size(-1))
-            weights = masked_softmax(scores, key_mask)  # (B, H, T_q, T_k)
-            output = F.dropout(weights, dropout_p, training=self.training) @ value
+            # float32 scores: the fused kernel below is stable in half
+            # precision, an explicit float16 product is not.
+            scores = query.float() @ key.float().transpose(-2, -1) / math.sqrt(query.size(-1))
+            weights = masked_softmax(scores, key_mask)  # (B, H, T_q, T_k), float32
+            attended = F.dropout(weights, dropout_p, training=self.training)
+            output = attended.to(value.dtype) @ value
         else:
             weights = None
+            half_on_cpu = query.dtype == torch.float16 and query.device.type == "cpu"
+            if half_on_cpu:
+                # The CPU kernel accumulates float16 scores in float16, which
+                # overflows; GPU kernels accumulate in float32 already.
+                dtype, query, key, value = query.dtype, query.float(), key.float(), value.float()
             if key_mask is None:
                 output = F.scaled_dot_product_attention(query, key, value, dropout_p=dropout_p)
             else:
@@ -192,6 +209,8 @@ class ScaledDotProductAttention(nn.Module):
                     query, key, value, attn_mask=key_mask | empty, dropout_p=dropout_p
                 )
                 output = output.masked_fill(empty, 0.0)
+            if half_on_cpu:
+                output = output.to(dtype)
         if three_d:
             output = output.squeeze(1)  # (B, T_q, d_v)
         return output, weights

@@ -6,6 +6,7 @@ Models load offline only (``local_files_only=True``): from a local directory,
 or by id from the local Hugging Face cache.
 """
 
+import threading
 from contextlib import contextmanager
 
 from torch import nn
@@ -34,14 +35,17 @@ def load_failed(model, exc):
     )
 
 
+# The attention implementation is a model-wide switch: passes that need the
+# weights take turns (a concurrent predict meanwhile runs the eager kernel,
+# which computes the same outputs).
+_EAGER_LOCK = threading.RLock()
+
+
 @contextmanager
 def _eager_attention(model):
     """Run the block with the model's plain ("eager") attention, the only one
-    that returns attention weights; the faster SDPA kernels come back after."""
-    previous = getattr(model.config, "_attn_implementation", None)
-    if previous in (None, "eager"):
-        yield
-        return
+    that returns attention weights; the faster SDPA kernels come back after.
+    One block at a time across threads."""
     setter = getattr(model, "set_attn_implementation", None)
 
     def switch(impl):
@@ -50,11 +54,16 @@ def _eager_attention(model):
         else:  # transformers < 5 reads the config at every forward
             model.config._attn_implementation = impl
 
-    switch("eager")
-    try:
-        yield
-    finally:
-        switch(previous)
+    with _EAGER_LOCK:
+        previous = getattr(model.config, "_attn_implementation", None)
+        if previous in (None, "eager"):
+            yield
+            return
+        switch("eager")
+        try:
+            yield
+        finally:
+            switch(previous)
 
 
 class PretrainedTextModule(nn.Module):
@@ -79,20 +88,29 @@ class PretrainedTextModule(nn.Module):
     freeze_transformer : bool, default=False
         Keep the pretrained weights fixed (and its dropout off), so that only
         the output layer learns.
+    transformer_config : dict, default=None
+        Build the model from this configuration (``config.to_dict()``) with
+        untrained weights instead of loading ``model_path``; how a saved model
+        is rebuilt before its weights are loaded (:func:`skattn.io.load`).
     """
 
     def __init__(self, model_path, pooling="mean", n_outputs=None, dropout=0.1, pad_token_id=0,
-                 freeze_transformer=False):
+                 freeze_transformer=False, transformer_config=None):
         super().__init__()
         if pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}.")
         transformers = import_transformers()
-        try:
-            self.transformer = transformers.AutoModel.from_pretrained(
-                model_path, local_files_only=True
-            )
-        except (OSError, ValueError) as exc:
-            raise load_failed(model_path, exc) from exc
+        if transformer_config is not None:
+            config = dict(transformer_config)
+            config = transformers.AutoConfig.for_model(config.pop("model_type"), **config)
+            self.transformer = transformers.AutoModel.from_config(config)
+        else:
+            try:
+                self.transformer = transformers.AutoModel.from_pretrained(
+                    model_path, local_files_only=True
+                )
+            except (OSError, ValueError) as exc:
+                raise load_failed(model_path, exc) from exc
         self.pooling = pooling
         self.pad_token_id = pad_token_id
         self.freeze_transformer = freeze_transformer

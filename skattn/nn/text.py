@@ -145,8 +145,12 @@ class SequenceEncoder(nn.Module):
         self.pooling = AttentionPooling(width, score=attention)
         self.output_dim = embedding_dim if pool_values == "embeddings" else width
 
-    def forward(self, x, need_weights=False):
+    def forward(self, x, need_weights=False, embedded=None):
         """Encode token ids ``x`` of shape (B, T).
+
+        ``embedded`` (B, T, D), when given, replaces the embedding lookup of
+        ``x`` (``x`` still gives the padding mask): gradient attribution passes
+        scaled embeddings in this way instead of hooking the shared embedding.
 
         Returns
         -------
@@ -157,7 +161,7 @@ class SequenceEncoder(nn.Module):
             (B, H, T, T) tensor per layer.
         """
         mask = x != self.padding_idx  # (B, T), True = real token
-        embedded = self.dropout(self.embedding(x))  # (B, T, D)
+        embedded = self.dropout(self.embedding(x) if embedded is None else embedded)  # (B, T, D)
         h = embedded
         layer_weights = []
         if self.encoder == "gru":
@@ -206,9 +210,10 @@ class TextAttentionModule(nn.Module):
         self.encoder = SequenceEncoder(vocab_size, **encoder_params)
         self.head = nn.Linear(self.encoder.output_dim, n_outputs)
 
-    def forward(self, x):
-        """Token ids (B, T) -> outputs (B, n_outputs)."""
-        pooled, _ = self.encoder(x)
+    def forward(self, x, embedded=None):
+        """Token ids (B, T) -> outputs (B, n_outputs); ``embedded`` (B, T, D)
+        replaces the embedding lookup (see :meth:`SequenceEncoder.forward`)."""
+        pooled, _ = self.encoder(x, embedded=embedded)
         return self.head(self.encoder.dropout(pooled))
 
     def forward_with_weights(self, x):

@@ -16,13 +16,15 @@ from .._docstrings import fill_doc
 from .._net import AttentionNet
 from ..nn.attention import SCORES
 from ..nn.tabular import FeatureAttentionModule
+from ..utils._validation import check_ordered
 
 __all__ = ["FeatureAttentionClassifier", "FeatureAttentionRegressor", "FeatureAttentionNet"]
 
 
 def _check_numeric_columns(X):
     """Name the non-numeric columns of a DataFrame (validate_data would only
-    report the first bad value)."""
+    report the first bad value); reject unordered containers."""
+    check_ordered(X)
     if isinstance(X, pd.DataFrame):
         bad = [
             str(col)

@@ -4,14 +4,29 @@ import numbers
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
-__all__ = ["check_texts"]
+__all__ = ["check_texts", "check_ordered"]
 
 
 def _positions(mask, limit=5):
     idx = np.flatnonzero(mask)
     shown = ", ".join(map(str, idx[:limit]))
     return f"[{shown}{', ...' if len(idx) > limit else ''}]"
+
+
+def check_ordered(X, name="X"):
+    """Reject unordered containers: a ``set`` has no sample order (predictions
+    would come back in arbitrary order) and a ``dict`` is not a sequence of
+    samples."""
+    if sparse.issparse(X):  # scipy's dok format is a dict; sparse input has order
+        return
+    if isinstance(X, (set, frozenset, dict)) or type(X).__name__ in ("dict_keys", "dict_values"):
+        raise TypeError(
+            f"{name} must be an ordered sequence of samples (list, tuple, numpy array, "
+            f"pandas Series/DataFrame), got a {type(X).__name__}, whose order is not "
+            "that of any samples."
+        )
 
 
 def check_texts(X, *, name="X", allow_empty=True, min_samples=1):
@@ -37,11 +52,13 @@ def check_texts(X, *, name="X", allow_empty=True, min_samples=1):
     Raises
     ------
     TypeError
-        ``X`` is a single string, not a sequence, or holds non-str items.
+        ``X`` is a single string, an unordered container (set, dict), not a
+        sequence, or holds non-str items.
     ValueError
         ``X`` has several columns, holds None/NaN, too few documents, or empty documents
         where they are not allowed.
     """
+    check_ordered(X, name)
     if isinstance(X, (str, bytes)):
         raise TypeError(
             f"{name} must be a sequence of documents, got a single {type(X).__name__}; "

@@ -243,3 +243,10 @@ def test_to_bertviz_serves_pretrained_models(encoder):
     bertviz = pytest.importorskip("bertviz", reason="bertviz is an optional extra")
     page = bertviz.head_view(attention, doc_tokens, html_action="return").data
     assert "[CLS]" in page and "routine" in page
+
+
+def test_bad_text_and_max_length_are_named(encoder):
+    with pytest.raises(ValueError, match=r"lone surrogate '\\ud800' at character 4 of document 1"):
+        encoder.transform(["fine", "bad \ud800 text"])
+    with pytest.raises(ValueError, match="max_length=2000 exceeds the 512 token positions"):
+        PretrainedTextEncoder(model=MODEL, max_length=2000).fit(SENTENCES[:2])

@@ -40,6 +40,44 @@ def _load_tokenizer(model):
         raise load_failed(model, exc) from exc
 
 
+def _position_limit(model, tokenizer):
+    """The most token positions the model takes (None where unknown)."""
+    from ..nn.pretrained import import_transformers
+
+    limits = []
+    try:
+        config = import_transformers().AutoConfig.from_pretrained(
+            os.fspath(model), local_files_only=True
+        )
+        limits.append(getattr(config, "max_position_embeddings", None))
+    except (OSError, ValueError):
+        pass
+    limits.append(getattr(tokenizer, "model_max_length", None))
+    # Tokenizers without a limit report a huge sentinel (int(1e30)).
+    limits = [int(v) for v in limits if isinstance(v, int) and 0 < v < 10**9]
+    return min(limits) if limits else None
+
+
+def _check_encodable(texts):
+    """A ValueError naming the documents that cannot be written as UTF-8 (lone
+    surrogates, e.g. from a bad decode), which the tokenizer rejects with a
+    TypeError that names neither document nor cause."""
+    bad = []
+    for i, text in enumerate(texts):
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            bad.append((i, exc))
+    if bad:
+        i, exc = bad[0]
+        raise ValueError(
+            f"X holds {len(bad)} document(s) that are not valid Unicode text (a lone "
+            f"surrogate {texts[i][exc.start]!r} at character {exc.start} of document {i}; "
+            f"positions {[j for j, _ in bad[:5]]}). Decode the source bytes correctly, or "
+            "drop the surrogates, e.g. text.encode('utf-8', 'replace').decode()."
+        )
+
+
 def _resolve_index(value, size, name, allow_all=False):
     if allow_all and value == "all":
         return list(range(size))
@@ -91,6 +129,12 @@ class PretrainedTextNet(AttentionNet):
                 f"The tokenizer of {self.model!r} has no padding token; "
                 f"{type(self).__name__} needs one to batch documents."
             )
+        limit = _position_limit(self.model, tokenizer)
+        if limit is not None and self.max_length > limit:
+            raise ValueError(
+                f"max_length={self.max_length} exceeds the {limit} token positions that "
+                f"the model {os.fspath(self.model)!r} has; use max_length <= {limit}."
+            )
         self.tokenizer_ = tokenizer
 
     def _input_fitted(self):
@@ -101,6 +145,7 @@ class PretrainedTextNet(AttentionNet):
         check_is_fitted(self, "tokenizer_")
         if not X:
             return np.zeros((0, 1), dtype=np.int64)
+        _check_encodable(X)
         encoded = self.tokenizer_(
             X,
             truncation=True,

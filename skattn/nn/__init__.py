@@ -15,6 +15,7 @@ from .attention import (
     masked_softmax,
 )
 from .dropout import Dropout
+from .norm import LayerNorm
 from .pretrained import PretrainedTextModule
 from .seq2seq import Seq2SeqModule
 from .tabular import FeatureAttentionModule, FeatureTokenizer
@@ -28,6 +29,7 @@ __all__ = [
     "FeatureAttentionModule",
     "FeatureTokenizer",
     "GeneralAttention",
+    "LayerNorm",
     "MultiHeadSelfAttention",
     "PretrainedTextModule",
     "ScaledDotProductAttention",

@@ -35,17 +35,53 @@ def load_failed(model, exc):
     )
 
 
-# The attention implementation is a model-wide switch: passes that need the
-# weights take turns (a concurrent predict meanwhile runs the eager kernel,
-# which computes the same outputs).
-_EAGER_LOCK = threading.RLock()
+class _SharedExclusiveLock:
+    """Many holders in shared mode, or one in exclusive mode."""
+
+    def __init__(self):
+        self._condition = threading.Condition()
+        self._shared = 0
+        self._exclusive = False
+
+    @contextmanager
+    def shared(self):
+        with self._condition:
+            while self._exclusive:
+                self._condition.wait()
+            self._shared += 1
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._shared -= 1
+                self._condition.notify_all()
+
+    @contextmanager
+    def exclusive(self):
+        with self._condition:
+            while self._exclusive or self._shared:
+                self._condition.wait()
+            self._exclusive = True
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._exclusive = False
+                self._condition.notify_all()
+
+
+# The attention implementation is a model-wide switch that a forward pass
+# reads layer by layer: forward passes share this lock, and the switch to the
+# eager kernel (the one that returns weights) holds it alone, so no pass ever
+# runs half on one kernel and half on the other.
+_ATTENTION_SWITCH = _SharedExclusiveLock()
 
 
 @contextmanager
 def _eager_attention(model):
     """Run the block with the model's plain ("eager") attention, the only one
     that returns attention weights; the faster SDPA kernels come back after.
-    One block at a time across threads."""
+    Holds the attention switch exclusively (see ``_ATTENTION_SWITCH``)."""
     setter = getattr(model, "set_attn_implementation", None)
 
     def switch(impl):
@@ -54,7 +90,7 @@ def _eager_attention(model):
         else:  # transformers < 5 reads the config at every forward
             model.config._attn_implementation = impl
 
-    with _EAGER_LOCK:
+    with _ATTENTION_SWITCH.exclusive():
         previous = getattr(model.config, "_attn_implementation", None)
         if previous in (None, "eager"):
             yield
@@ -146,7 +182,18 @@ class PretrainedTextModule(nn.Module):
         return self
 
     def embed(self, x, output_attentions=False):
-        """Token ids (B, T) -> (pooled (B, D), attentions: tuple of (B, H, T, T) per layer or None)."""
+        """Token ids (B, T) -> (pooled (B, D), attentions: tuple of (B, H, T, T) per layer or None).
+
+        With ``output_attentions`` the model runs its eager kernel (see
+        :meth:`forward_with_weights`); otherwise whichever it was loaded with.
+        """
+        if output_attentions:
+            with _eager_attention(self.transformer):
+                return self._embed(x, output_attentions=True)
+        with _ATTENTION_SWITCH.shared():
+            return self._embed(x)
+
+    def _embed(self, x, output_attentions=False):
         mask = x != self.pad_token_id  # (B, T), True = real token
         out = self.transformer(
             input_ids=x, attention_mask=mask.long(), output_attentions=output_attentions
@@ -169,6 +216,5 @@ class PretrainedTextModule(nn.Module):
 
     def forward_with_weights(self, x):
         """Token ids (B, T) -> (outputs, {"self_attention": tuple of (B, H, T, T) per layer})."""
-        with _eager_attention(self.transformer):
-            pooled, attentions = self.embed(x, output_attentions=True)
+        pooled, attentions = self.embed(x, output_attentions=True)
         return self._output(pooled), {"self_attention": tuple(attentions)}

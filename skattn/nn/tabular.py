@@ -15,6 +15,7 @@ from torch import nn
 
 from .attention import AttentionPooling
 from .dropout import Dropout
+from .norm import LayerNorm
 from .text import TransformerBlock
 
 __all__ = ["FeatureTokenizer", "FeatureAttentionModule"]
@@ -106,7 +107,7 @@ class FeatureAttentionModule(nn.Module):
         self.blocks = nn.ModuleList(
             TransformerBlock(embedding_dim, num_heads, ff_dim, dropout) for _ in range(num_layers)
         )
-        self.norm = nn.LayerNorm(embedding_dim) if num_layers else nn.Identity()
+        self.norm = LayerNorm(embedding_dim) if num_layers else nn.Identity()
         self.pooling = AttentionPooling(embedding_dim, score=attention)
         self.dropout = Dropout(dropout)
         hidden_dim = embedding_dim if hidden_dim is None else hidden_dim

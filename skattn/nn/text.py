@@ -12,6 +12,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .attention import AttentionPooling, MultiHeadSelfAttention
 from .dropout import Dropout
+from .norm import LayerNorm
 
 __all__ = ["TransformerBlock", "SequenceEncoder", "TextAttentionModule", "ENCODERS"]
 
@@ -42,9 +43,9 @@ class TransformerBlock(nn.Module):
 
     def __init__(self, d_model, num_heads, ff_dim, dropout=0.0, attention_dropout=0.0):
         super().__init__()
-        self.norm1 = nn.LayerNorm(d_model)
+        self.norm1 = LayerNorm(d_model)
         self.attention = MultiHeadSelfAttention(d_model, num_heads, dropout=attention_dropout)
-        self.norm2 = nn.LayerNorm(d_model)
+        self.norm2 = LayerNorm(d_model)
         self.ff = nn.Sequential(
             nn.Linear(d_model, ff_dim), nn.GELU(), nn.Linear(ff_dim, d_model)
         )
@@ -141,7 +142,7 @@ class SequenceEncoder(nn.Module):
                 TransformerBlock(embedding_dim, num_heads, ff_dim, dropout)
                 for _ in range(num_layers)
             )
-            self.norm = nn.LayerNorm(embedding_dim)
+            self.norm = LayerNorm(embedding_dim)
         self.pooling = AttentionPooling(width, score=attention)
         self.output_dim = embedding_dim if pool_values == "embeddings" else width
 

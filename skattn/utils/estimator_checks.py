@@ -5,10 +5,12 @@ estimators synthetic numeric arrays, which text and sequence-to-sequence
 estimators cannot take. The checks here run on data of the estimator's own
 kind and cover what users of trained networks rely on: ``clone`` and
 ``get_params``, reproducible fits with ``random_state``, pickle and joblib
-round trips, loading a model saved on a GPU onto a CPU-only machine,
-``GridSearchCV(n_jobs=2)``, and a matrix of bad inputs that must give a clear
-``ValueError``/``TypeError`` (or a documented result), never a torch error nor
-NaN outputs.
+round trips, a :mod:`skattn.io` round trip that runs no unpickler, loading a
+model saved on a GPU onto a CPU-only machine, torch's global RNG left alone by
+seeded fits and by inference, inference from 8 threads at once equal to serial
+inference, ``GridSearchCV(n_jobs=2)``, and a matrix of bad inputs that must
+give a clear ``ValueError``/``TypeError`` (or a documented result), never a
+torch error nor NaN outputs.
 
 Use :func:`check_estimator` to run them all, or :func:`estimator_checks` to
 run them one by one (e.g. to parametrize a test). The bad inputs are listed in
@@ -24,11 +26,15 @@ and :func:`check_bad_input` runs one.
 """
 
 import io
+import os
 import pickle
 import re
+import tempfile
 import warnings
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from functools import partial
+from unittest import mock
 from typing import Callable, NamedTuple
 
 import joblib
@@ -50,8 +56,12 @@ __all__ = [
     "check_estimator",
     "check_fit_reproducible",
     "check_grid_search_n_jobs",
+    "check_global_rng_untouched",
     "check_pickle_joblib",
+    "check_safe_persistence",
+    "check_threaded_inference",
     "estimator_checks",
+    "no_unpickling",
     "outputs",
     "saved_as_cuda",
 ]
@@ -141,6 +151,90 @@ def check_pickle_joblib(estimator, X, y):
     joblib.dump(fitted, buffer)
     buffer.seek(0)
     _assert_same(outputs(joblib.load(buffer), X), expected, "joblib round trip")
+
+
+@contextmanager
+def no_unpickling():
+    """Within the block, every unpickler (pickle, joblib, ``torch.load``) raises.
+
+    :func:`skattn.io.load` must run inside it: its files hold no pickled object.
+    """
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("an unpickler ran")
+
+    targets = [
+        (pickle, "load"), (pickle, "loads"), (pickle, "Unpickler"), (pickle, "_Unpickler"),
+        (joblib, "load"), (torch, "load"),
+    ]
+    with ExitStack() as stack:
+        for owner, name in targets:
+            stack.enter_context(mock.patch.object(owner, name, refuse))
+        yield
+
+
+def check_safe_persistence(estimator, X, y):
+    """:func:`skattn.io.save` then :func:`skattn.io.load`, with every
+    unpickler disabled, gives an estimator whose outputs equal the original's."""
+    from .. import io as skattn_io
+
+    fitted = clone(_with_seed(estimator)).fit(X, y)
+    expected = outputs(fitted, X)
+    with tempfile.TemporaryDirectory() as directory:
+        path = os.path.join(directory, "model.safetensors")
+        skattn_io.save(fitted, path)
+        with no_unpickling():
+            loaded = skattn_io.load(path)
+    if type(loaded) is not type(fitted):
+        raise AssertionError(f"loaded a {type(loaded).__name__}, saved a {type(fitted).__name__}")
+    _assert_same(outputs(loaded, X), expected, "skattn.io round trip")
+
+
+def _explain_or_none(estimator, X):
+    if not hasattr(estimator, "explain"):
+        return None
+    explained = estimator.explain(X)
+    if isinstance(explained, pd.DataFrame):
+        return explained["weight"].to_numpy()
+    if isinstance(explained, list):  # seq2seq alignments
+        return np.concatenate([a.weights.ravel() for a in explained])
+    return np.asarray(explained)
+
+
+def check_global_rng_untouched(estimator, X, y):
+    """A fit with an int ``random_state``, and predictions and explanations,
+    leave torch's global random state as they found it."""
+    estimator = _with_seed(estimator)
+    state = torch.get_rng_state()
+    fitted = clone(estimator).fit(X, y)
+    if not torch.equal(state, torch.get_rng_state()):
+        raise AssertionError("a seeded fit changed torch's global RNG.")
+    outputs(fitted, X)
+    _explain_or_none(fitted, X)
+    if not torch.equal(state, torch.get_rng_state()):
+        raise AssertionError("predict/explain changed torch's global RNG.")
+
+
+def check_threaded_inference(estimator, X, y, n_threads=8):
+    """Predictions (or transforms) and explanations computed from
+    ``n_threads`` threads at once on one fitted estimator equal serial ones.
+
+    Fitting is not run concurrently here: fits in threads of one process
+    share torch's global RNG, so they are reproducible in processes only.
+    """
+    fitted = clone(_with_seed(estimator)).fit(X, y)
+    expected_out = outputs(fitted, X)
+    expected_explain = _explain_or_none(fitted, X)
+
+    def work(_):
+        return outputs(fitted, X), _explain_or_none(fitted, X)
+
+    with ThreadPoolExecutor(n_threads) as pool:
+        results = list(pool.map(work, range(n_threads)))
+    for out, explained in results:
+        _assert_close(out, expected_out, f"outputs from {n_threads} threads")
+        if expected_explain is not None:
+            _assert_close(explained, expected_explain, f"explain from {n_threads} threads")
 
 
 @contextmanager
@@ -401,6 +495,39 @@ BAD_INPUTS = {
     "sample_weight_in_score": BadInput(
         "predict", lambda e, X, y: _weighted_score(e, X, y), None,
         lambda e: _kind(e) in ("classifier", "regressor"), "score with sample_weight"),
+    # containers without sample order
+    "set_X": BadInput(
+        "fit", lambda e, X, y: _fit(e, _as_set(X), y), (TypeError, "ordered sequence"),
+        lambda e: True, "X given as a set (no order: predictions would be shuffled)"),
+    "dict_X": BadInput(
+        "predict", lambda e, X, y: outputs(e, {i: v for i, v in enumerate(_rows(X))}),
+        (TypeError, "ordered sequence"), lambda e: True, "X given as a dict"),
+    # devices
+    "bogus_device": BadInput(
+        "fit", lambda e, X, y: _fit(e.set_params(device="bogus"), X, y),
+        (ValueError, "device='bogus' is not available"), lambda e: True,
+        "device='bogus': a ValueError naming the devices there are"),
+    "cuda_without_cuda": BadInput(
+        "fit", lambda e, X, y: _fit(e.set_params(device="cuda"), X, y),
+        (ValueError, "device='cuda' is not available"), lambda e: not torch.cuda.is_available(),
+        "device='cuda' on a machine without CUDA"),
+    # labels
+    "nan_among_string_labels": BadInput(
+        "fit", lambda e, X, y: _fit(e, X, _set(np.asarray(y).astype(str).astype(object), 1, np.nan)),
+        (ValueError, "missing label"), lambda e: _kind(e) == "classifier",
+        "NaN among string labels (numpy would make it the class 'nan')"),
+    # documents that spell the reserved tokens
+    "reserved_token_strings": BadInput(
+        "fit",
+        lambda e, X, y: _predict_all(
+            _fit(e, [f"<pad> {d} <unk>" for d in X], y), ["<pad> <unk>", "<pad>"]
+        ),
+        None, lambda e: _takes_text(e) and hasattr(e, "vectorizer"),
+        "documents that contain '<pad>' and '<unk>': read as unknown tokens"),
+    # huge but finite values
+    "huge_finite_values": BadInput(
+        "predict", lambda e, X, y: _predict_all(e, _set_scaled(e, X, 1e30)), None, _table,
+        "a feature 1e30 standard deviations out: finite outputs"),
     "none_target_text": BadInput(
         "fit", lambda e, X, y: _fit(e, X, _set(y, 1, None)), (ValueError, "missing document"),
         lambda e: _kind(e) == "seq2seq", "None among the target texts"),
@@ -415,6 +542,27 @@ def _embeds_empty(estimator):
 def _set_cell(X, value):
     X = np.array(X, dtype=np.float64)
     X[1, 0] = value
+    return X
+
+
+def _rows(X):
+    return list(X) if _is_texts(X) else [np.asarray(row) for row in np.asarray(X)]
+
+
+def _is_texts(X):
+    return isinstance(np.asarray(X, dtype=object).ravel()[0], str)
+
+
+def _as_set(X):
+    return set(X) if _is_texts(X) else {tuple(row) for row in np.asarray(X).tolist()}
+
+
+def _set_scaled(estimator, X, sigmas):
+    """``X`` with one value ``sigmas`` standard deviations from its feature's mean."""
+    X = np.array(X, dtype=np.float64)
+    scaler = getattr(estimator, "scaler_", None)
+    mean, scale = (0.0, 1.0) if scaler is None else (scaler.mean_[0], scaler.scale_[0])
+    X[1, 0] = mean + sigmas * scale
     return X
 
 
@@ -490,7 +638,10 @@ _CHECKS = (
     check_clone,
     check_fit_reproducible,
     check_pickle_joblib,
+    check_safe_persistence,
     check_cpu_load_of_gpu_model,
+    check_global_rng_untouched,
+    check_threaded_inference,
     check_grid_search_n_jobs,
 )
 

@@ -532,6 +532,52 @@ class AttentionNet(NeuralNet):
         return out
 
     @available_if(_has_task("classification"))
+    def decision_function(self, X):
+        """Confidence scores: the model's logits, as scikit-learn's linear
+        classifiers give them.
+
+        Parameters
+        ----------
+        X : input of shape (n_samples, ...)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For two classes the score of ``classes_[1]``, ``logit_1 - logit_0``
+            (positive: ``classes_[1]`` is predicted); else one logit per class,
+            columns in ``classes_`` order.
+        """
+        logits = to_numpy(self.forward(self._net_input(X))).astype(np.float64)
+        return logits[:, 1] - logits[:, 0] if logits.shape[1] == 2 else logits
+
+    @property
+    def intercept_(self):
+        """The output layer's bias, in :meth:`decision_function`'s layout:
+        shape (1,) for two classes (``b_1 - b_0``), (n_classes,) or
+        (n_outputs,) otherwise. Models whose head is not a single linear layer
+        have none (AttributeError)."""
+        head = getattr(getattr(self, "module_", None), "head", None)
+        if not isinstance(head, torch.nn.Linear) or head.bias is None:
+            raise AttributeError(f"{type(self).__name__} has no linear output layer.")
+        bias = head.bias.detach().cpu().double().numpy()
+        if getattr(self, "objective_", None) == "classification" and len(bias) == 2:
+            return bias[1:] - bias[:1]
+        return bias
+
+    def _explained_score_weights(self, outputs):
+        """(B, K) weights ``m`` such that the explained score of each sample is
+        ``sum_k m[b, k] * outputs[b, k]``: the predicted class's logit (several
+        classes), its logit minus the other's (two classes: ``+-
+        decision_function``), or the sum of the outputs (regression)."""
+        B, K = outputs.shape
+        if getattr(self, "objective_", None) != "classification":
+            return torch.ones_like(outputs)
+        weights = torch.nn.functional.one_hot(outputs.argmax(-1), K).to(outputs.dtype)
+        if K == 2:
+            weights = 2 * weights - 1  # (+1 predicted, -1 the other)
+        return weights
+
+    @available_if(_has_task("classification"))
     def predict_proba(self, X):
         """Class probabilities of ``X``.
 

@@ -38,7 +38,7 @@ __all__ = ["TextAttentionNet", "EXPLAIN_COLUMNS", "explanation_frame", "padded_l
 #: columns (``layer``, ``head``, ...) come after ``sample``.
 EXPLAIN_COLUMNS = ("sample", "position", "token", "in_vocabulary", "special", "weight")
 
-EXPLAIN_METHODS = ("attention", "rollout") + ATTRIBUTION_METHODS
+EXPLAIN_METHODS = ("attention", "contribution", "rollout") + ATTRIBUTION_METHODS
 
 
 def explanation_frame(sample, position, token, in_vocabulary, special, weight, **extra):
@@ -219,7 +219,18 @@ class TextAttentionNet(AttentionNet):
             raise ValueError(f"method must be one of {EXPLAIN_METHODS}, got {method!r}.")
         if method == "attention":
             return self._pooling_weights(ids)
-        if method == "rollout":
+        if method == "contribution":
+            if getattr(self, "objective_", None) == "masked_tokens":
+                raise ValueError(
+                    "method='contribution' explains a supervised output; this encoder was "
+                    "trained by masked-token prediction. Use method='attention'."
+                )
+
+            def fn(Xi):
+                outputs, contributions, _ = self.module_.forward_with_contributions(Xi)
+                m = self._explained_score_weights(outputs)  # (B, K)
+                return (contributions * m[:, None, :]).sum(-1).cpu().numpy()  # (B, T_batch)
+        elif method == "rollout":
             def fn(Xi):
                 _, w = self.module_.forward_with_weights(Xi)
                 layers = [layer.cpu().numpy() for layer in w.get("self_attention", ())]
@@ -250,9 +261,23 @@ class TextAttentionNet(AttentionNet):
         Parameters
         ----------
         X : list, ndarray or Series of str of shape (n_samples,)
-        method : {"attention", "rollout", "gradient", "integrated_gradients"}, \
-                default="attention"
+        method : {"attention", "contribution", "rollout", "gradient", \
+                "integrated_gradients"}, default="attention"
             ``"attention"``: the pooling attention weights.
+            ``"contribution"``: each token's exact share of the explained
+            score, in one forward pass without gradients. The pooled vector is
+            ``sum_t a_t e_t`` (``module__pool_values="embeddings"``, the
+            default) and the output layer is linear, so the score of class
+            ``c`` is ``sum_t a_t (w_c . e_t) + b_c``; the weight of token ``t``
+            is ``a_t (w_c . e_t)``, signed. The explained score is the
+            predicted class's logit (for two classes: its logit minus the
+            other's, so a document's weights plus ``intercept_`` equal
+            ``decision_function`` for ``classes_[1]`` and its negative for
+            ``classes_[0]``; for more classes ``intercept_[c]`` and column
+            ``c`` of ``decision_function``), or the prediction summed over
+            targets (regression). A ``ValueError`` where the head is not
+            linear in the tokens (``module__pool_values="states"``, a
+            masked-token encoder).
             ``"rollout"``: the pooling attention rolled out through the
             Transformer's self-attention layers (Abnar & Zuidema, 2020; see
             :func:`skattn.inspection.pooling_rollout`): how much each input

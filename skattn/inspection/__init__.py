@@ -17,23 +17,36 @@ from .._explain import (
 from ._alignment import plot_alignment
 from ._bertviz import to_bertviz
 from ._features import plot_feature_attention, top_features
-from ._faithfulness import delete_tokens, faithfulness_report, plot_faithfulness, rank_correlation
+from ._faithfulness import (
+    comprehensiveness_scorer,
+    delete_tokens,
+    eraser_scores,
+    faithfulness_report,
+    keep_tokens,
+    plot_faithfulness,
+    rank_correlation,
+    sufficiency_scorer,
+)
 from ._tokens import HighlightedText, highlight_html, plot_top_tokens, top_tokens
 
 __all__ = [
     "HighlightedText",
     "attention_rollout",
     "attribute_embeddings",
+    "comprehensiveness_scorer",
     "delete_tokens",
     "embedding_attribution",
+    "eraser_scores",
     "faithfulness_report",
     "highlight_html",
+    "keep_tokens",
     "plot_alignment",
     "plot_faithfulness",
     "plot_feature_attention",
     "plot_top_tokens",
     "pooling_rollout",
     "rank_correlation",
+    "sufficiency_scorer",
     "to_bertviz",
     "top_features",
     "top_tokens",

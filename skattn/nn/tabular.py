@@ -154,3 +154,21 @@ class FeatureAttentionModule(nn.Module):
         """Values (B, F) -> (outputs (B, n_outputs), weights dict)."""
         pooled, weights = self.encode(x, need_weights=True)
         return self.head(pooled), weights
+
+    def forward_with_contributions(self, x):
+        """Values (B, F) -> (outputs (B, K), contributions (B, F, K), weights dict).
+
+        With a linear head (``hidden_dim=0``) and ``pool_values="embeddings"``,
+        ``outputs[b, k] = sum_j contributions[b, j, k] + head.bias[k]`` exactly,
+        with ``contributions[b, j, k] = a_j (W_k . t_j)`` for feature token
+        ``t_j = x_j W_j + b_j`` (eval mode).
+        """
+        if not isinstance(self.head, nn.Linear) or self.pool_values != "embeddings":
+            raise ValueError(
+                "Feature contributions need a linear head (hidden_dim=0) and "
+                "pool_values='embeddings'; a hidden layer or pooled states make the "
+                "output non-linear in the feature tokens."
+            )
+        outputs, weights = self.forward_with_weights(x)
+        per_token = self.tokenizer(x) @ self.head.weight.T  # (B, F, K)
+        return outputs, weights["pooling"].unsqueeze(-1) * per_token, weights

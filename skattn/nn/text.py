@@ -222,3 +222,23 @@ class TextAttentionModule(nn.Module):
         the same outputs as :meth:`forward`."""
         pooled, weights = self.encoder(x, need_weights=True)
         return self.head(pooled), weights
+
+    def forward_with_contributions(self, x):
+        """Token ids (B, T) -> (outputs (B, K), contributions (B, T, K), weights dict).
+
+        With ``pool_values="embeddings"`` the pooled vector is
+        ``sum_t a_t e_t`` and the head is linear, so each output splits exactly
+        into per-token terms: ``outputs[b, k] = sum_t contributions[b, t, k] +
+        head.bias[k]`` with ``contributions[b, t, k] = a_t (W_k . e_t)``
+        (eval mode; padding contributes 0).
+        """
+        if self.encoder.pool_values != "embeddings":
+            raise ValueError(
+                "Token contributions need pool_values='embeddings': with 'states' the "
+                "pooled vector mixes tokens through the encoder, so the output does not "
+                "split into per-token terms."
+            )
+        outputs, weights = self.forward_with_weights(x)
+        embedded = self.encoder.embedding(x)  # (B, T, D); dropout is off in eval mode
+        per_token = embedded @ self.head.weight.T  # (B, T, K): W_k . e_t
+        return outputs, weights["pooling"].unsqueeze(-1) * per_token, weights

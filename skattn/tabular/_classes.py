@@ -120,12 +120,21 @@ class FeatureAttentionNet(AttentionNet):
             return np.asarray(self.feature_names_in_, dtype=object)
         return np.asarray([f"x{i}" for i in range(self.n_features_in_)], dtype=object)
 
-    def explain(self, X, *, as_frame=False):
-        """Attention weights over the features of each row of ``X``.
+    def explain(self, X, *, method="attention", as_frame=False):
+        """Attention weights (or exact contributions) of the features of each row of ``X``.
 
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
+        method : {"attention", "contribution"}, default="attention"
+            ``"attention"``: the pooling weights (each row sums to 1).
+            ``"contribution"``: each feature's exact, signed share of the
+            explained score, ``a_j (w_c . t_j)`` for feature token ``t_j``:
+            a row's contributions plus ``intercept_`` equal the predicted
+            class's score (``decision_function``, negated for ``classes_[0]``
+            with two classes) or the prediction (regression, summed over
+            targets). Needs a linear head, ``module__hidden_dim=0``; a
+            ``ValueError`` otherwise.
         as_frame : bool, default=False
             Return a DataFrame whose columns are the feature names
             (``feature_names_in_``, or ``x0``, ``x1``, ... without names) and
@@ -134,9 +143,22 @@ class FeatureAttentionNet(AttentionNet):
         Returns
         -------
         weights : ndarray or DataFrame of shape (n_samples, n_features)
-            The pooling weight of every feature in every row; each row sums to 1.
+            The score of every feature in every row.
         """
-        weights = self._pooling_weights(self._net_input(X))
+        if method not in ("attention", "contribution"):
+            raise ValueError(f"method must be 'attention' or 'contribution', got {method!r}.")
+        Xs = self._net_input(X)
+        if method == "attention":
+            weights = self._pooling_weights(Xs)
+        else:
+            def fn(Xi):
+                outputs, contributions, _ = self.module_.forward_with_contributions(Xi)
+                m = self._explained_score_weights(outputs)
+                return (contributions * m[:, None, :]).sum(-1).float().cpu().numpy()
+
+            weights = self._fill_batches(
+                Xs, fn, np.zeros((len(Xs), self.n_features_in_), dtype=np.float32)
+            )
         if not as_frame:
             return weights
         index = X.index if isinstance(X, pd.DataFrame) else None

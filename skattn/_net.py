@@ -11,7 +11,7 @@ runs::
     learn the input state      _fit_input(X, y)           (not when continuing)
     encode X                   _encode_input(X)
     train                      skorch's loop on _training_data(X, y)
-    record what was attended   _after_fit(X)
+    record what was attended   _after_fit(X, y)
 
 Each step that differs between estimators is a hook declared here; the ones
 without a sensible default raise ``NotImplementedError``. Prediction goes
@@ -40,7 +40,7 @@ from sklearn.utils.metaestimators import available_if
 
 from ._compat import Interval, validate_parameter_constraints
 from ._skorch import batch_loader, seeded
-from ._targets import TASKS, decode_outputs, encode_labels, encode_target
+from ._targets import SUPERVISED_TASKS, TASKS, decode_outputs, encode_labels, encode_target
 from .callbacks import StopOnNonFiniteLoss
 
 __all__ = ["AttentionNet"]
@@ -55,7 +55,23 @@ _SKORCH_PARAMS = (
 )
 
 # The default criterion of each task, where ``criterion`` is None.
-_CRITERIA = {"classification": torch.nn.CrossEntropyLoss, "regression": torch.nn.MSELoss}
+_CRITERIA = {
+    "classification": torch.nn.CrossEntropyLoss,
+    "multilabel": torch.nn.BCEWithLogitsLoss,
+    "regression": torch.nn.MSELoss,
+}
+
+
+def _link(outputs, objective):
+    """Module outputs -> probabilities (softmax; sigmoid per label for
+    multi-label) or, for regression, the outputs themselves; float64."""
+    outputs = np.asarray(outputs, dtype=np.float64)
+    if objective == "classification":
+        outputs = np.exp(outputs - outputs.max(axis=1, keepdims=True))
+        return outputs / outputs.sum(axis=1, keepdims=True)
+    if objective == "multilabel":
+        return 1.0 / (1.0 + np.exp(-outputs))
+    return outputs
 
 
 def _valid_accuracy(net, X, y):
@@ -192,10 +208,10 @@ class AttentionNet(NeuralNet):
         """The ``(X, y)`` that skorch's loop trains on, from encoded ``X`` and ``y``."""
         return X, y
 
-    def _after_fit(self, X):
-        """Called with the encoded training ``X`` when training has ended (None
-        where nothing was trained), e.g. to record the mean attention per
-        token; nothing by default."""
+    def _after_fit(self, X, y):
+        """Called with the encoded training ``X`` and ``y`` when training has
+        ended (None where nothing was trained), e.g. to record the mean
+        attention per token; nothing by default."""
 
     def _extra_callbacks(self):
         """Default callbacks of this estimator beside skattn's common ones."""
@@ -256,11 +272,11 @@ class AttentionNet(NeuralNet):
         if not self._trains():
             with seeded(self.random_state, self.device):
                 self.initialize()
-            X = None
+            X = target = None
         else:
             X = self._encode_input(X)
             self._train(*self._training_data(X, target))
-        self._after_fit(X)
+        self._after_fit(X, target)
         return self
 
     def _first_partial_fit(self, X, y, classes):
@@ -317,14 +333,14 @@ class AttentionNet(NeuralNet):
                     "warm_start to start afresh."
                 )
         self.objective_ = task
-        if task not in TASKS:
+        if task not in SUPERVISED_TASKS:
             return y
         classes = None
-        if task == "classification":
+        if task in ("classification", "multilabel"):
             classes = self.classes_ if continuing else getattr(self, "classes", None)
         encoded = encode_target(y, n_samples, task, classes=classes, owner=type(self).__name__)
         if not continuing:
-            if task == "classification":
+            if encoded.classes is not None:
                 self.classes_ = encoded.classes
             self.n_outputs_ = encoded.n_outputs
             self.y_ndim_ = encoded.ndim
@@ -547,8 +563,10 @@ class AttentionNet(NeuralNet):
             (positive: ``classes_[1]`` is predicted); else one logit per class,
             columns in ``classes_`` order.
         """
-        logits = to_numpy(self.forward(self._net_input(X))).astype(np.float64)
-        return logits[:, 1] - logits[:, 0] if logits.shape[1] == 2 else logits
+        logits = self._raw_outputs(X)
+        if self.objective_ == "classification" and logits.shape[1] == 2:
+            return logits[:, 1] - logits[:, 0]
+        return logits
 
     @property
     def intercept_(self):
@@ -577,6 +595,10 @@ class AttentionNet(NeuralNet):
             weights = 2 * weights - 1  # (+1 predicted, -1 the other)
         return weights
 
+    def _raw_outputs(self, X):
+        """The module's outputs (logits) for ``X``, float64 (n_samples, n_outputs)."""
+        return to_numpy(self.forward(self._net_input(X))).astype(np.float64)
+
     @available_if(_has_task("classification"))
     def predict_proba(self, X):
         """Class probabilities of ``X``.
@@ -587,10 +609,11 @@ class AttentionNet(NeuralNet):
 
         Returns
         -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Columns follow ``classes_``.
+        proba : ndarray of float64 of shape (n_samples, n_classes)
+            Columns follow ``classes_``; rows sum to 1. For multi-label
+            targets, each label's own probability (a sigmoid per column).
         """
-        return NeuralNet.predict_proba(self, self._net_input(X))
+        return _link(self._raw_outputs(X), self.objective_)
 
     @available_if(_has_task(*TASKS))
     def predict(self, X):
@@ -606,9 +629,11 @@ class AttentionNet(NeuralNet):
             Labels from ``classes_``; for regressors float64 targets, 1-D where
             ``y`` was 1-D at fit.
         """
-        outputs = NeuralNet.predict_proba(self, self._net_input(X))
+        self.check_is_fitted()
+        objective = self.objective_
         return decode_outputs(
-            outputs, self._task, getattr(self, "classes_", None), getattr(self, "y_ndim_", 1)
+            _link(self._raw_outputs(X), objective), objective,
+            getattr(self, "classes_", None), getattr(self, "y_ndim_", 1),
         )
 
     def __sklearn_tags__(self):

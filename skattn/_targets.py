@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_array, column_or_1d
 from .utils._validation import check_ordered
 
 __all__ = [
+    "SUPERVISED_TASKS",
     "TASKS",
     "EncodedTarget",
     "check_labels",
@@ -22,9 +23,21 @@ __all__ = [
     "encode_labels",
     "encode_target",
     "infer_task",
+    "is_multilabel",
 ]
 
 TASKS = ("classification", "regression")
+#: Every task an estimator may be fitted for: TASKS, and multi-label
+#: classification (a 2-D 0/1 indicator y, as MultiLabelBinarizer gives).
+SUPERVISED_TASKS = TASKS + ("multilabel",)
+
+
+def is_multilabel(y):
+    """Whether ``y`` is a 2-D 0/1 indicator matrix of labels."""
+    try:
+        return np.ndim(y) == 2 and type_of_target(y) == "multilabel-indicator"
+    except (TypeError, ValueError):
+        return False
 
 
 class EncodedTarget(NamedTuple):
@@ -152,6 +165,15 @@ def encode_target(y, n_samples, task, *, classes=None, owner="Classification"):
     """
     if y is None:
         raise ValueError(f"{owner} requires y to be passed, but the target y is None.")
+    if task == "multilabel":
+        y = check_array(y, dtype=None, input_name="y")
+        _check_n_samples(y, n_samples)
+        if not is_multilabel(y) or y.shape[1] < 1:
+            raise ValueError("Multi-label y must be a 2-D indicator matrix of 0s and 1s.")
+        labels = np.arange(y.shape[1]) if classes is None else np.asarray(classes)
+        if len(labels) != y.shape[1]:
+            raise ValueError(f"y has {y.shape[1]} label columns; the model has {len(labels)}.")
+        return EncodedTarget(y.astype(np.float32), labels, y.shape[1], 2)
     if task == "classification":
         y = check_labels(y, n_samples)
         if classes is not None:
@@ -173,9 +195,12 @@ def encode_target(y, n_samples, task, *, classes=None, owner="Classification"):
 
 def decode_outputs(outputs, task, classes=None, ndim=1):
     """Module outputs (n_samples, n_outputs) -> predictions as ``y`` was given:
-    labels of ``classes`` (classification, from probabilities or logits) or
-    float64 targets, 1-D where ``y`` was 1-D."""
+    labels of ``classes`` (classification, from probabilities or logits), a
+    0/1 indicator matrix (multi-label, from probabilities) or float64
+    targets, 1-D where ``y`` was 1-D."""
     if task == "classification":
         return np.asarray(classes)[np.asarray(outputs).argmax(axis=1)]
+    if task == "multilabel":  # from probabilities
+        return (np.asarray(outputs) >= 0.5).astype(np.int64)
     values = np.asarray(outputs, dtype=np.float64)
     return values.ravel() if ndim == 1 else values

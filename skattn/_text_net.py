@@ -18,6 +18,7 @@ from numbers import Integral
 
 import numpy as np
 import pandas as pd
+import torch
 from skorch import NeuralNet
 from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
@@ -167,32 +168,53 @@ class TextAttentionNet(AttentionNet):
             padding_idx=PAD_ID,
         )
 
-    def _after_fit(self, X):
-        self.token_attention_ = self._token_attention(X)
+    def _after_fit(self, X, y):
+        weights = self._pooling_weights(X)  # (n, T), or (n, K, T) label-wise
+        if weights.ndim == 3:
+            # Each class's query, read on the training documents of that class
+            # (where its weights say what the class was recognised by).
+            members = np.asarray(y)
+            members = members > 0.5 if members.ndim == 2 else (
+                members[:, None] == np.arange(len(self.classes_))[None, :])
+            self.class_token_attention_ = pd.DataFrame(
+                {c: self._mean_per_token(X[members[:, k]], weights[members[:, k], k])
+                 for k, c in enumerate(self.classes_)}
+            ).fillna(0.0)
+            self.class_token_attention_.columns.name = "class"
+            weights = weights.mean(1)  # each class's weights sum to 1: so does the mean
+        series = self._mean_per_token(X, weights).rename("attention")
+        self.token_attention_ = series.sort_values(ascending=False, kind="stable")
+        if hasattr(self, "class_token_attention_"):
+            self.class_token_attention_ = self.class_token_attention_.reindex(
+                self.token_attention_.index, fill_value=0.0)
 
     # -- attention --------------------------------------------------------------
 
+    def _label_wise(self):
+        return bool(getattr(self.module_, "per_class_attention", False))
+
     def _pooling_weights(self, ids):
-        """(n_samples, max_len) pooling weights of id rows, 0 on padding."""
+        """Pooling weights of id rows, 0 on padding: (n_samples, max_len), or
+        (n_samples, n_classes, max_len) with per-class attention."""
+        shape = (len(ids), len(self.classes_), ids.shape[1]) if self._label_wise() else ids.shape
         return self._fill_batches(
             ids,
             lambda Xi: self.module_.forward_with_weights(Xi)[1]["pooling"].cpu().numpy(),
-            np.zeros(ids.shape, dtype=np.float32),
+            np.zeros(shape, dtype=np.float32),
         )
 
-    def _token_attention(self, ids):
-        weights = self._pooling_weights(ids)
+    def _mean_per_token(self, ids, weights):
+        """Mean of ``weights`` (n, T) over each vocabulary token's occurrences in
+        ``ids``, for the tokens that occur (a Series indexed by token)."""
         real = ids != PAD_ID
         n_tokens = len(self.vectorizer_.index_to_token_)
         total = np.bincount(ids[real], weights=weights[real], minlength=n_tokens)
         count = np.bincount(ids[real], minlength=n_tokens)
         seen = count > 0
-        series = pd.Series(
+        return pd.Series(
             total[seen] / count[seen],
             index=pd.Index(self.vectorizer_.index_to_token_[seen], name="token"),
-            name="attention",
         )
-        return series.sort_values(ascending=False, kind="stable")
 
     def __getstate__(self):
         # token_attention_ travels as plain arrays, so that persistence formats
@@ -217,9 +239,14 @@ class TextAttentionNet(AttentionNet):
         """(n_samples, max_len) per-token scores of id rows, 0 on padding."""
         if method not in EXPLAIN_METHODS:
             raise ValueError(f"method must be one of {EXPLAIN_METHODS}, got {method!r}.")
-        if method == "attention":
+        if method == "attention" and not self._label_wise():
             return self._pooling_weights(ids)
-        if method == "contribution":
+        if method == "attention":  # label-wise: the predicted class's weights
+            def fn(Xi):
+                outputs, w = self.module_.forward_with_weights(Xi)
+                predicted = outputs.argmax(-1)  # (B,)
+                return w["pooling"][torch.arange(len(Xi)), predicted].cpu().numpy()
+        elif method == "contribution":
             if getattr(self, "objective_", None) == "masked_tokens":
                 raise ValueError(
                     "method='contribution' explains a supervised output; this encoder was "
@@ -230,6 +257,11 @@ class TextAttentionNet(AttentionNet):
                 outputs, contributions, _ = self.module_.forward_with_contributions(Xi)
                 m = self._explained_score_weights(outputs)  # (B, K)
                 return (contributions * m[:, None, :]).sum(-1).cpu().numpy()  # (B, T_batch)
+        elif self._label_wise() and method != "contribution":
+            raise ValueError(
+                f"method={method!r} is not defined for per-class attention; use "
+                "'attention' or 'contribution'."
+            )
         elif method == "rollout":
             def fn(Xi):
                 _, w = self.module_.forward_with_weights(Xi)
@@ -246,6 +278,29 @@ class TextAttentionNet(AttentionNet):
                 ).cpu().numpy()  # (B, T_batch)
         return self._fill_batches(ids, fn, np.zeros(ids.shape, dtype=np.float32))
 
+    def _class_token_scores(self, ids, method):
+        """(n_samples, n_classes, max_len) scores of every class: its attention
+        weights or its contributions (to its own logit)."""
+        if method not in ("attention", "contribution"):
+            raise ValueError(
+                "Every class is explained by method='attention' or 'contribution', got "
+                f"{method!r}."
+            )
+        n_classes = len(self.classes_)
+
+        def fn(Xi):
+            if method == "contribution":
+                _, contributions, _ = self.module_.forward_with_contributions(Xi)
+                return contributions.transpose(1, 2).cpu().numpy()  # (B, K, T)
+            weights = self.module_.forward_with_weights(Xi)[1]["pooling"]
+            if weights.dim() == 2:  # one query: the same weights for every class
+                weights = weights.unsqueeze(1).expand(-1, n_classes, -1)
+            return weights.cpu().numpy()
+
+        return self._fill_batches(
+            ids, fn, np.zeros((len(ids), n_classes, ids.shape[1]), dtype=np.float32)
+        )
+
     def _attribution_target(self, Xi):
         """The scalar explained per sample: the log-probability of the predicted
         class (classification), else the sum of the outputs."""
@@ -255,7 +310,7 @@ class TextAttentionNet(AttentionNet):
         return lambda outputs: outputs.log_softmax(-1).gather(-1, predicted).squeeze(-1)
 
     @fill_doc
-    def explain(self, X, method="attention", *, residual=True, n_steps=20):
+    def explain(self, X, method="attention", *, classes=None, residual=True, n_steps=20):
         """Per-token attention (or attribution) of each document, as a tidy DataFrame.
 
         Parameters
@@ -290,6 +345,16 @@ class TextAttentionNet(AttentionNet):
             The attributions explain the log-probability of the predicted class
             (classification) or the prediction, summed over targets
             (regression); they are signed and do not sum to 1.
+        classes : None, "all" or a label, default=None
+            Classifiers: which class to explain. None: the predicted class (for
+            multi-label models: every label, with a ``class`` column). ``"all"``:
+            every class, one block of rows each, with a ``class`` column
+            (``classes_`` values) after ``sample``; a label: that class only,
+            with the column. Every class's own weights are those of its own
+            query with ``per_class_attention=True`` (shared otherwise); with
+            ``"contribution"``, each class's contributions to its own logit
+            (they sum, with ``intercept_[c]``, to the logit of class ``c``).
+            Available for ``"attention"`` and ``"contribution"``.
         residual : bool, default=True
             Rollout only: account for the residual connections as
             ``0.5 * A + 0.5 * I`` per layer. ``False`` takes the pure product
@@ -307,17 +372,43 @@ class TextAttentionNet(AttentionNet):
         texts = check_texts(X)
         tokens = self.vectorizer_.tokenize(texts)
         ids = self.vectorizer_.transform(texts)
-        weights = self._token_scores(ids, method, residual=residual, n_steps=n_steps)
         real = ids != PAD_ID
+        flat_tokens = [t for doc in tokens for t in doc]
+        if classes is None and getattr(self, "objective_", None) == "multilabel":
+            classes = "all"
+        if classes is None:
+            weights = self._token_scores(ids, method, residual=residual, n_steps=n_steps)
+            sample, position = np.nonzero(real)
+            return explanation_frame(
+                sample, position, flat_tokens,
+                in_vocabulary=ids[real] != UNK_ID, special=False, weight=weights[real],
+            )
+        if not hasattr(self, "classes_"):
+            raise ValueError("classes= applies to classifiers, which have classes_.")
+        if isinstance(classes, str) and classes == "all":
+            chosen = np.arange(len(self.classes_))
+        else:
+            matches = np.flatnonzero(np.asarray(self.classes_) == classes)
+            if not len(matches):
+                raise ValueError(
+                    f"classes must be None, 'all' or one of {self.classes_.tolist()}, got "
+                    f"{classes!r}."
+                )
+            chosen = matches[:1]
+        scores = self._class_token_scores(ids, method)[:, chosen]  # (n, C, T)
         sample, position = np.nonzero(real)
-        return explanation_frame(
-            sample,
-            position,
-            [t for doc in tokens for t in doc],
-            in_vocabulary=ids[real] != UNK_ID,
-            special=False,
-            weight=weights[real],
-        )
+        frames = [
+            explanation_frame(
+                sample, position, flat_tokens,
+                in_vocabulary=ids[real] != UNK_ID, special=False,
+                weight=scores[:, j][real],
+                **{"class": np.repeat(np.asarray(self.classes_)[[k]], len(sample))},
+            )
+            for j, k in enumerate(chosen)
+        ]
+        frame = pd.concat(frames, ignore_index=True)
+        # Per document, the classes in the order chosen, each in token order.
+        return frame.sort_values("sample", kind="stable", ignore_index=True)
 
     def attention_layers(self, X):
         """Per-layer, per-head self-attention weights of the Transformer encoder.

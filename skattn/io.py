@@ -127,6 +127,13 @@ def _encode(value, where, state=True):
     if isinstance(value, np.ndarray):
         return {"__ndarray__": _encode(value.tolist(), where), "dtype": value.dtype.str
                 if value.dtype != object else "object", "shape": list(value.shape)}
+    if isinstance(value, pd.DataFrame):
+        return {"__frame__": {
+            "values": _encode(value.to_numpy(), where),
+            "index": _encode(value.index.to_numpy(), where),
+            "columns": _encode(value.columns.to_numpy(), where),
+            "index_name": value.index.name, "columns_name": value.columns.name,
+        }}
     if isinstance(value, pd.Series):
         return {"__series__": {
             "values": _encode(value.to_numpy(), where),
@@ -225,6 +232,13 @@ def _decode(data, where):
             _decode(s["values"], where),
             index=pd.Index(_decode(s["index"], where), name=s["index_name"]),
             name=s["name"],
+        )
+    if "__frame__" in data:
+        f = data["__frame__"]
+        return pd.DataFrame(
+            _decode(f["values"], where),
+            index=pd.Index(_decode(f["index"], where), name=f["index_name"]),
+            columns=pd.Index(_decode(f["columns"], where), name=f["columns_name"]),
         )
     if "__import__" in data:
         return _resolve(data["__import__"], where)

@@ -197,3 +197,88 @@ def test_faithfulness_scorers_select_models(reviews):
                             scoring={"comp": comprehensiveness_scorer("attention")})
     assert np.isfinite(result["test_comp"]).all()
     assert repr(comprehensiveness_scorer()) == "comprehensiveness_scorer(method='contribution')"
+
+
+# -- attention per class ------------------------------------------------------------
+
+THREE = ["excellent", "awful", "boring"]
+LABEL_WISE = dict(per_class_attention=True, embedding_dim=16, max_epochs=8, lr=0.02,
+                  batch_size=16, random_state=0, module__dropout=0.1)
+
+
+def _three_trigger_task(n, seed, multilabel=False):
+    """Filler tokens plus triggers: one per document (its class), or each label's
+    trigger present with probability 0.4 (multi-label)."""
+    rng = np.random.RandomState(seed)
+    fillers = [f"w{i}" for i in range(40)]
+    docs, labels = [], []
+    for _ in range(n):
+        tokens = list(rng.choice(fillers, rng.randint(6, 12)))
+        present = (rng.rand(3) < 0.4).astype(int) if multilabel else np.eye(3, dtype=int)[
+            rng.randint(3)]
+        for j in np.flatnonzero(present):
+            tokens.insert(rng.randint(len(tokens) + 1), THREE[j])
+        docs.append(" ".join(tokens))
+        labels.append(present if multilabel else THREE[int(present.argmax())].upper())
+    return docs, np.array(labels)
+
+
+def test_each_class_attends_to_its_own_trigger():
+    from skattn.inspection import top_tokens
+
+    X, y = _three_trigger_task(300, 0)
+    clf = AttentionTextClassifier(**LABEL_WISE).fit(X, y)
+    X_test, y_test = _three_trigger_task(100, 1)
+    assert clf.score(X_test, y_test) > 0.95
+    table = clf.class_token_attention_
+    assert list(table.columns) == clf.classes_.tolist() and table.index.equals(
+        clf.token_attention_.index)
+    for label in clf.classes_:
+        assert table[label].idxmax() == label.lower()
+    top = top_tokens(clf, 1, by_class=True)
+    assert top["token"].tolist() == [c.lower() for c in clf.classes_]
+    # explain: the predicted class's own weights by default, every class on request.
+    one = clf.explain(X_test[:5])
+    assert "class" not in one and np.allclose(one.groupby("sample")["weight"].sum(), 1)
+    every = clf.explain(X_test[:5], classes="all")
+    assert every.columns.tolist()[:2] == ["sample", "class"] and len(every) == 3 * len(one)
+    predicted = clf.predict(X_test[:5])
+    own = every[every["class"] == every["sample"].map(dict(enumerate(predicted)))]
+    np.testing.assert_allclose(own["weight"].to_numpy(), one["weight"].to_numpy(), rtol=1e-6)
+    awful = clf.explain(X_test[:5], classes="AWFUL")
+    assert set(awful["class"]) == {"AWFUL"}
+    # Every class's contributions add up to its own logit.
+    contributions = clf.explain(X_test[:5], method="contribution", classes="all")
+    totals = contributions.groupby(["sample", "class"], sort=False)["weight"].sum().unstack()
+    np.testing.assert_allclose(
+        totals[clf.classes_].to_numpy() + clf.intercept_, clf.decision_function(X_test[:5]),
+        atol=1e-4,
+    )
+    with pytest.raises(ValueError, match="not defined for per-class attention"):
+        clf.explain(X_test[:2], method="gradient")
+    with pytest.raises(ValueError, match="classes must be"):
+        clf.explain(X_test[:2], classes="nope")
+
+
+def test_multilabel_targets_each_label_with_its_own_attention(tmp_path):
+    from skattn import io
+
+    X, Y = _three_trigger_task(500, 0, multilabel=True)
+    X_test, Y_test = _three_trigger_task(100, 1, multilabel=True)
+    clf = AttentionTextClassifier(**LABEL_WISE).fit(X, Y)
+    assert clf.classes_.tolist() == [0, 1, 2]
+    predicted = clf.predict(X_test)
+    assert predicted.shape == Y_test.shape and set(np.unique(predicted)) <= {0, 1}
+    assert (predicted == Y_test).all(1).mean() > 0.9  # subset accuracy
+    proba = clf.predict_proba(X_test[:5])
+    assert proba.dtype == np.float64 and proba.shape == (5, 3)
+    np.testing.assert_array_equal(proba >= 0.5, predicted[:5] == 1)
+    for k, trigger in enumerate(THREE):
+        assert clf.class_token_attention_[k].idxmax() == trigger
+    explanation = clf.explain(X_test[:3])  # every label, with a class column
+    assert explanation["class"].nunique() == 3
+    assert clf.score(X_test, Y_test) > 0.9
+    io.save(clf, tmp_path / "ml.safetensors")
+    loaded = io.load(tmp_path / "ml.safetensors")
+    np.testing.assert_array_equal(loaded.predict(X_test), predicted)
+    assert loaded.class_token_attention_.equals(clf.class_token_attention_)

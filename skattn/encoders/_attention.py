@@ -198,8 +198,8 @@ class AttentionEncoder(EncoderMixin, TextAttentionNet):
             return MaskedTokenLoss
         return super()._default_criterion()
 
-    def _after_fit(self, X):
-        super()._after_fit(X)
+    def _after_fit(self, X, y):
+        super()._after_fit(X, y)
         self.n_components_ = self.module_.encoder.output_dim
 
     # -- transforming --------------------------------------------------------

@@ -15,28 +15,51 @@ __all__ = ["top_tokens", "highlight_html", "HighlightedText", "plot_top_tokens"]
 _EXPLAIN_COLUMNS = ("sample", "position", "token", "weight")
 
 
-def top_tokens(estimator, n=20, *, min_count=5):
+def top_tokens(estimator, n=20, *, min_count=5, by_class=False):
     """The tokens that receive the most attention, with how often they occur.
 
     Parameters
     ----------
     estimator : fitted AttentionTextClassifier or AttentionTextRegressor
     n : int, default=20
-        Number of tokens returned.
+        Number of tokens returned (per class with ``by_class``).
     min_count : int, default=5
         Ignore tokens seen fewer times in the training documents: a token seen
         once in a short document gets a high mean weight by chance.
+    by_class : bool, default=False
+        Per class, from ``class_token_attention_`` (a classifier with
+        ``per_class_attention=True``): each class's top ``n`` tokens.
 
     Returns
     -------
     table : pandas.DataFrame
         Index ``token``; columns ``attention`` (mean weight over occurrences)
         and ``count`` (occurrences in the training documents), sorted by
-        ``attention`` descending.
+        ``attention`` descending. With ``by_class``: columns ``class``,
+        ``token``, ``attention`` (the class's mean weight over the token's
+        occurrences in that class's documents) and ``count``, sorted by class
+        (in ``classes_`` order), then attention.
     """
-    attention = estimator.token_attention_
     vectorizer = estimator.vectorizer_
     counts = pd.Series(vectorizer.token_counts_, index=vectorizer.index_to_token_)
+    if by_class:
+        per_class = getattr(estimator, "class_token_attention_", None)
+        if per_class is None:
+            raise ValueError(
+                "top_tokens(by_class=True) reads class_token_attention_: fit an "
+                "AttentionTextClassifier with per_class_attention=True."
+            )
+        frames = []
+        for label in per_class.columns:
+            table = pd.DataFrame({
+                "token": per_class.index, "attention": per_class[label].to_numpy(),
+                "count": counts.reindex(per_class.index).to_numpy(),
+            })
+            table = table[table["count"] >= min_count]
+            table = table.sort_values("attention", ascending=False, kind="stable").head(n)
+            frames.append(table.assign(**{"class": label})[["class", "token", "attention", "count"]])
+        return pd.concat(frames, ignore_index=True)
+    attention = estimator.token_attention_
     table = pd.DataFrame({"attention": attention, "count": counts.reindex(attention.index)})
     table = table[table["count"] >= min_count]
     return table.head(n)

@@ -295,11 +295,17 @@ class AttentionPooling(nn.Module):
         Width ``D`` of the sequence.
     score : {"additive", "dot", "general", "scaled_dot"}, default="additive"
         How the learned query scores each position.
+    n_queries : int, default=1
+        Learned queries ``Q``. With more than one (one per class, for
+        label-wise attention) each query pools the sequence on its own:
+        outputs (B, Q, D_v), weights (B, Q, T).
     """
 
-    def __init__(self, input_dim, score="additive"):
+    def __init__(self, input_dim, score="additive", n_queries=1):
         super().__init__()
-        self.query = nn.Parameter(torch.randn(input_dim) / math.sqrt(input_dim))
+        shape = (input_dim,) if n_queries == 1 else (n_queries, input_dim)
+        self.n_queries = n_queries
+        self.query = nn.Parameter(torch.randn(shape) / math.sqrt(input_dim))
         self.attention = make_attention(score, input_dim, input_dim)
 
     def forward(self, x, mask=None, need_weights=True):
@@ -317,12 +323,15 @@ class AttentionPooling(nn.Module):
 
         Returns
         -------
-        output : Tensor of shape (B, D_v)
-        weights : Tensor of shape (B, T), or None
+        output : Tensor of shape (B, D_v), or (B, Q, D_v) with several queries
+        weights : Tensor of shape (B, T) or (B, Q, T), or None
         """
-        query = self.query.expand(keys.size(0), 1, -1)  # (B, 1, D)
+        Q = self.n_queries
+        query = self.query.reshape(Q, -1).expand(keys.size(0), Q, -1)  # (B, Q, D)
         output, weights = self.attention(query, keys, values, mask=mask, need_weights=need_weights)
-        output = output.squeeze(1)  # (B, 1, D) -> (B, D)
         if weights is not None:
-            weights = weights[:, 0, 0, :]  # (B, 1, 1, T) -> (B, T)
+            weights = weights[:, 0]  # (B, 1, Q, T) -> (B, Q, T)
+        if Q == 1:
+            output = output.squeeze(1)  # (B, 1, D) -> (B, D)
+            weights = None if weights is None else weights[:, 0]  # (B, T)
         return output, weights

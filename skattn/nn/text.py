@@ -91,6 +91,9 @@ class SequenceEncoder(nn.Module):
         ``"states"``: the contextual states (more capacity; the weights then
         point at positions whose states may carry other tokens' information).
     padding_idx : int, default=0
+    n_queries : int, default=1
+        Pooling queries; more than one pools the sequence once per query
+        (label-wise attention): pooled (B, Q, output_dim), weights (B, Q, T).
 
     Attributes
     ----------
@@ -111,6 +114,7 @@ class SequenceEncoder(nn.Module):
         dropout=0.1,
         pool_values="embeddings",
         padding_idx=0,
+        n_queries=1,
     ):
         super().__init__()
         if pool_values not in ("states", "embeddings"):
@@ -143,7 +147,7 @@ class SequenceEncoder(nn.Module):
                 for _ in range(num_layers)
             )
             self.norm = LayerNorm(embedding_dim)
-        self.pooling = AttentionPooling(width, score=attention)
+        self.pooling = AttentionPooling(width, score=attention, n_queries=n_queries)
         self.output_dim = embedding_dim if pool_values == "embeddings" else width
 
     def forward(self, x, need_weights=False, embedded=None):
@@ -155,9 +159,9 @@ class SequenceEncoder(nn.Module):
 
         Returns
         -------
-        pooled : Tensor of shape (B, output_dim)
+        pooled : Tensor of shape (B, output_dim), or (B, Q, output_dim)
         weights : dict or None
-            With ``need_weights``: ``"pooling"`` (B, T) pooling weights and, for
+            With ``need_weights``: ``"pooling"`` (B, T) (or (B, Q, T)) pooling weights and, for
             the Transformer, ``"self_attention"``: a tuple with one
             (B, H, T, T) tensor per layer.
         """
@@ -202,26 +206,40 @@ class TextAttentionModule(nn.Module):
     vocab_size : int
     n_outputs : int
         Number of classes (logits) or regression targets.
+    per_class_attention : bool, default=False
+        One pooling query per output (label-wise attention, as in CAML/LAAT):
+        output ``k`` reads the document through its own weights ``a_k``,
+        ``outputs[:, k] = w_k . (sum_t a_kt e_t) + b_k``; the pooling weights
+        are (B, n_outputs, T).
     **encoder_params
         Passed to :class:`SequenceEncoder`.
     """
 
-    def __init__(self, vocab_size, n_outputs, **encoder_params):
+    def __init__(self, vocab_size, n_outputs, per_class_attention=False, **encoder_params):
         super().__init__()
+        self.per_class_attention = per_class_attention
+        if per_class_attention:
+            encoder_params["n_queries"] = n_outputs
         self.encoder = SequenceEncoder(vocab_size, **encoder_params)
         self.head = nn.Linear(self.encoder.output_dim, n_outputs)
+
+    def _outputs(self, pooled):
+        """Pooled (B, D) or, label-wise, (B, K, D) -> outputs (B, K)."""
+        if self.per_class_attention:
+            return (pooled * self.head.weight).sum(-1) + self.head.bias  # w_k . pooled_k + b_k
+        return self.head(pooled)
 
     def forward(self, x, embedded=None):
         """Token ids (B, T) -> outputs (B, n_outputs); ``embedded`` (B, T, D)
         replaces the embedding lookup (see :meth:`SequenceEncoder.forward`)."""
         pooled, _ = self.encoder(x, embedded=embedded)
-        return self.head(self.encoder.dropout(pooled))
+        return self._outputs(self.encoder.dropout(pooled))
 
     def forward_with_weights(self, x):
         """Token ids (B, T) -> (outputs (B, n_outputs), weights dict), in eval mode
         the same outputs as :meth:`forward`."""
         pooled, weights = self.encoder(x, need_weights=True)
-        return self.head(pooled), weights
+        return self._outputs(pooled), weights
 
     def forward_with_contributions(self, x):
         """Token ids (B, T) -> (outputs (B, K), contributions (B, T, K), weights dict).
@@ -241,4 +259,6 @@ class TextAttentionModule(nn.Module):
         outputs, weights = self.forward_with_weights(x)
         embedded = self.encoder.embedding(x)  # (B, T, D); dropout is off in eval mode
         per_token = embedded @ self.head.weight.T  # (B, T, K): W_k . e_t
-        return outputs, weights["pooling"].unsqueeze(-1) * per_token, weights
+        pooling = weights["pooling"]  # (B, T), or (B, K, T) label-wise
+        a = pooling.transpose(1, 2) if pooling.dim() == 3 else pooling.unsqueeze(-1)  # (B, T, K|1)
+        return outputs, a * per_token, weights

@@ -4,6 +4,7 @@ import torch
 from sklearn.base import ClassifierMixin, RegressorMixin
 
 from .._docstrings import fill_doc
+from .._targets import is_multilabel
 from .._skorch import PaddedBatchDataset
 from .._text_net import TextAttentionNet
 from ..nn.text import TextAttentionModule
@@ -18,10 +19,21 @@ class AttentionTextClassifier(ClassifierMixin, TextAttentionNet):
     Takes raw documents, learns a vocabulary, trains an attention encoder with
     skorch, and exposes the learned attention per token (``token_attention_``)
     and per document (:meth:`explain`). Labels may be of any type (strings too).
+    A 2-D 0/1 indicator ``y`` (as :class:`~sklearn.preprocessing.MultiLabelBinarizer`
+    gives) trains a multi-label model: one sigmoid output per label,
+    ``predict`` returns the indicator matrix.
 
     Parameters
     ----------
     %(text_model_params)s
+    per_class_attention : bool, default=False
+        Learn one pooling query per class (label-wise attention, as in
+        CAML/LAAT): each class reads the document through its own weights,
+        and class ``c``'s score is ``w_c . (sum_t a_ct e_t) + b_c``.
+        :meth:`explain` then shows the predicted class's weights (every
+        class's with ``classes="all"``) and ``class_token_attention_`` the
+        mean weight of each token for each class. Recommended for
+        multi-label targets, where each label attends to its own evidence.
     max_epochs : int, default=6
     lr : float, default=0.01
     batch_size : int, default=64
@@ -37,7 +49,14 @@ class AttentionTextClassifier(ClassifierMixin, TextAttentionNet):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
+        The labels; for multi-label ``y``, the column indices ``0 .. n_labels-1``.
     %(text_attributes)s
+    class_token_attention_ : pandas.DataFrame
+        With ``per_class_attention=True``: for each vocabulary token seen in
+        training (index, in ``token_attention_``'s order) and each class
+        (columns, ``classes_``), the mean weight that class's query gives the
+        token over its occurrences in the training documents of that class
+        (0 for tokens that never occur in them).
 
     Notes
     -----
@@ -73,6 +92,7 @@ class AttentionTextClassifier(ClassifierMixin, TextAttentionNet):
         embedding_dim=64,
         num_heads=2,
         num_layers=1,
+        per_class_attention=False,
         max_epochs=6,
         lr=0.01,
         batch_size=64,
@@ -85,13 +105,25 @@ class AttentionTextClassifier(ClassifierMixin, TextAttentionNet):
         classes=None,
         **kwargs,
     ):
+        # criterion=None: cross-entropy, or BCE-with-logits for multi-label y.
         self._init_net(
             locals(),
             module=TextAttentionModule,
-            criterion=torch.nn.CrossEntropyLoss,
+            criterion=None,
             dataset=PaddedBatchDataset,
             module__dropout=0.5,
         )
+
+    _parameter_constraints = {
+        **TextAttentionNet._parameter_constraints,
+        "per_class_attention": ["boolean"],
+    }
+
+    def _target_task(self, y):
+        return "multilabel" if is_multilabel(y) else "classification"
+
+    def _module_params(self):
+        return dict(super()._module_params(), per_class_attention=self.per_class_attention)
 
 
 @fill_doc

@@ -79,4 +79,4 @@ encoder.transform(X_test[:3]).iloc[:, :6]
 # %%
 # What the encoder's pooling attends to, for one held-out sentence (the same
 # tidy table as the text estimators' ``explain``):
-encoder.explain(X_test[:1]).sort_values("weight", ascending=False).head(6)
+encoder.explain(X_test[:1], method="attention").sort_values("weight", ascending=False).head(6)

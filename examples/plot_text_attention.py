@@ -57,11 +57,11 @@ plt.tight_layout()
 # %%
 # Highlighted held-out sentences
 # ------------------------------
-# ``explain`` returns one row per token; the weights of a sentence sum to 1.
-# Each token is shaded by its weight relative to the sentence's largest weight
-# (hover a token for its weight).
+# ``explain(method="attention")`` returns one row per token; the weights of a
+# sentence sum to 1. Each token is shaded by its weight relative to the
+# sentence's largest weight (hover a token for its weight).
 samples = list(range(8))
-explanation = clf.explain(X_test[samples])
+explanation = clf.explain(X_test[samples], method="attention")
 explanation.head(8)
 
 # %%
@@ -72,4 +72,8 @@ highlight_html(explanation, captions=captions)
 # %%
 # Attention says where the pooling looked, in a model trained to predict the
 # label. It is not, by itself, evidence of which words the prediction depends
-# on: see :doc:`/interpretation` for deletion tests and gradient comparisons.
+# on, nor of the direction they push it in. ``explain``'s default,
+# ``method="contribution"``, is: each token's exact, signed share of the
+# predicted class's score (red: towards it, blue: against it). See
+# :doc:`/interpretation` for how faithful each method is.
+highlight_html(clf.explain(X_test[samples]), captions=captions)

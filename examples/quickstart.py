@@ -48,7 +48,7 @@ def main(output_dir):
     print(top_tokens(clf, 15, min_count=20).to_string(float_format="{:.3f}".format))
 
     samples = list(range(8))
-    explanation = clf.explain(X_test[samples])
+    explanation = clf.explain(X_test[samples], method="attention")
     predicted = clf.predict(X_test[samples])
     captions = [f"true: {t} / predicted: {p}" for t, p in zip(y_test[samples], predicted)]
     output_dir.mkdir(parents=True, exist_ok=True)

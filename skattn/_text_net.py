@@ -190,6 +190,13 @@ class TextAttentionNet(AttentionNet):
 
     # -- attention --------------------------------------------------------------
 
+    def _contribution_applies(self):
+        """Whether the output splits exactly into per-token contributions."""
+        return (
+            getattr(self, "objective_", None) != "masked_tokens"
+            and getattr(self.module_.encoder, "pool_values", None) == "embeddings"
+        )
+
     def _label_wise(self):
         return bool(getattr(self.module_, "per_class_attention", False))
 
@@ -310,14 +317,16 @@ class TextAttentionNet(AttentionNet):
         return lambda outputs: outputs.log_softmax(-1).gather(-1, predicted).squeeze(-1)
 
     @fill_doc
-    def explain(self, X, method="attention", *, classes=None, residual=True, n_steps=20):
+    def explain(self, X, method=None, *, classes=None, residual=True, n_steps=20):
         """Per-token attention (or attribution) of each document, as a tidy DataFrame.
 
         Parameters
         ----------
         X : list, ndarray or Series of str of shape (n_samples,)
         method : {"attention", "contribution", "rollout", "gradient", \
-                "integrated_gradients"}, default="attention"
+                "integrated_gradients"} or None, default=None
+            None: ``"contribution"`` where it applies (a supervised model
+            pooling token embeddings, the default), else ``"attention"``.
             ``"attention"``: the pooling attention weights.
             ``"contribution"``: each token's exact share of the explained
             score, in one forward pass without gradients. The pooled vector is
@@ -369,6 +378,8 @@ class TextAttentionNet(AttentionNet):
             each document's tokens.
         """
         check_is_fitted(self, "vectorizer_")
+        if method is None:
+            method = "contribution" if self._contribution_applies() else "attention"
         texts = check_texts(X)
         tokens = self.vectorizer_.tokenize(texts)
         ids = self.vectorizer_.transform(texts)

@@ -53,7 +53,7 @@ def test_pipeline_learns_from_the_encoder():
     assert pipe.named_steps["enc"].objective_ == "classification"
     assert pipe.score(X_test, y_test) >= 0.95
     # The encoder's attention is inspectable inside the pipeline.
-    explanation = pipe.named_steps["enc"].explain(X_test)
+    explanation = pipe.named_steps["enc"].explain(X_test, method="attention")
     assert explanation.loc[explanation["token"].isin(TRIGGERS), "weight"].mean() >= 0.5
     assert np.allclose(explanation.groupby("sample")["weight"].sum(), 1.0, atol=1e-5)
 
@@ -133,7 +133,7 @@ def test_self_supervised_masked_token_training(self_supervised, subjectivity):
     Z = enc.transform(subjectivity["text"][:20])
     assert Z.shape == (20, 16) and np.isfinite(Z).all()
     np.testing.assert_array_equal(enc.transform(subjectivity["text"][:20]), Z)
-    explanation = enc.explain(subjectivity["text"][:3])
+    explanation = enc.explain(subjectivity["text"][:3])  # masked tokens: attention
     assert np.allclose(explanation.groupby("sample")["weight"].sum(), 1.0, atol=1e-5)
     assert enc.token_attention_.is_monotonic_decreasing
 

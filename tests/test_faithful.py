@@ -238,14 +238,14 @@ def test_each_class_attends_to_its_own_trigger():
     top = top_tokens(clf, 1, by_class=True)
     assert top["token"].tolist() == [c.lower() for c in clf.classes_]
     # explain: the predicted class's own weights by default, every class on request.
-    one = clf.explain(X_test[:5])
+    one = clf.explain(X_test[:5], method="attention")
     assert "class" not in one and np.allclose(one.groupby("sample")["weight"].sum(), 1)
-    every = clf.explain(X_test[:5], classes="all")
+    every = clf.explain(X_test[:5], method="attention", classes="all")
     assert every.columns.tolist()[:2] == ["sample", "class"] and len(every) == 3 * len(one)
     predicted = clf.predict(X_test[:5])
     own = every[every["class"] == every["sample"].map(dict(enumerate(predicted)))]
     np.testing.assert_allclose(own["weight"].to_numpy(), one["weight"].to_numpy(), rtol=1e-6)
-    awful = clf.explain(X_test[:5], classes="AWFUL")
+    awful = clf.explain(X_test[:5], method="attention", classes="AWFUL")
     assert set(awful["class"]) == {"AWFUL"}
     # Every class's contributions add up to its own logit.
     contributions = clf.explain(X_test[:5], method="contribution", classes="all")
@@ -257,7 +257,7 @@ def test_each_class_attends_to_its_own_trigger():
     with pytest.raises(ValueError, match="not defined for per-class attention"):
         clf.explain(X_test[:2], method="gradient")
     with pytest.raises(ValueError, match="classes must be"):
-        clf.explain(X_test[:2], classes="nope")
+        clf.explain(X_test[:2], method="attention", classes="nope")
 
 
 def test_multilabel_targets_each_label_with_its_own_attention(tmp_path):
@@ -276,6 +276,7 @@ def test_multilabel_targets_each_label_with_its_own_attention(tmp_path):
     for k, trigger in enumerate(THREE):
         assert clf.class_token_attention_[k].idxmax() == trigger
     explanation = clf.explain(X_test[:3])  # every label, with a class column
+    assert explanation.equals(clf.explain(X_test[:3], method="contribution", classes="all"))
     assert explanation["class"].nunique() == 3
     assert clf.score(X_test, Y_test) > 0.9
     io.save(clf, tmp_path / "ml.safetensors")

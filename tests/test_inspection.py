@@ -28,7 +28,7 @@ def test_top_tokens_filters_by_count(fitted):
 
 
 def test_highlight_html_escapes_and_scales(fitted, tmp_path):
-    explanation = fitted.explain(["a <b>great</b> film", ""])
+    explanation = fitted.explain(["a <b>great</b> film", ""], method="attention")
     page = highlight_html(explanation, samples=[0, 1], captions=["first", "second"])
     assert isinstance(page, HighlightedText) and page._repr_html_() == str(page)
     assert "&lt;" in page and "<b>" not in page, "tokens must be HTML-escaped"
@@ -36,6 +36,13 @@ def test_highlight_html_escapes_and_scales(fitted, tmp_path):
     # The most attended token of the document is fully opaque.
     assert "0.000)" not in page.split("rgba")[1] or "1.000)" in page
     assert page.count("1.000)") == 1
+    assert "skattn-legend" not in page, "attention is not signed: no legend"
+    # Signed scores: a diverging scale, both signs visible, with a legend.
+    signed = fitted.explain(["a great film , a boring plot"], method="contribution")
+    assert (signed["weight"] < 0).any() and (signed["weight"] > 0).any()
+    page_signed = highlight_html(signed)
+    assert "skattn-legend" in page_signed and "-" not in page_signed.split("rgba(")[1].split(")")[0]
+    assert "rgba(33, 102, 172" in page_signed and "rgba(220, 50, 32" in page_signed
     path = page.save(tmp_path / "attention.html")
     assert "<!DOCTYPE html>" in open(path, encoding="utf-8").read()
     with pytest.raises(TypeError, match="explain"):

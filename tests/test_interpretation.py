@@ -156,8 +156,9 @@ def test_top1_deletion_by_attention_beats_random(fitted, trigger_data):
 def test_explain_methods_share_the_tidy_format(fitted, trigger_data):
     _, (X_test, _) = trigger_data
     docs = list(X_test[:20]) + [""]
-    base = fitted.explain(docs)
-    for method in ("rollout", "gradient", "integrated_gradients"):
+    base = fitted.explain(docs)  # the default: contribution
+    assert base.equals(fitted.explain(docs, method="contribution"))
+    for method in ("attention", "rollout", "gradient", "integrated_gradients"):
         other = fitted.explain(docs, method=method, n_steps=8)
         assert list(other.columns) == list(base.columns)
         pd.testing.assert_frame_equal(other.drop(columns="weight"), base.drop(columns="weight"))
@@ -168,7 +169,8 @@ def test_explain_methods_share_the_tidy_format(fitted, trigger_data):
     np.testing.assert_allclose(rollout.groupby("sample")["weight"].sum(), 1.0, rtol=1e-5)
     if fitted.encoder != "transformer":
         # Nothing to roll out: the pooling attention itself.
-        np.testing.assert_allclose(rollout["weight"], base["weight"], rtol=1e-6)
+        attention = fitted.explain(docs, method="attention")
+        np.testing.assert_allclose(rollout["weight"], attention["weight"], rtol=1e-6)
     with pytest.raises(ValueError, match="method must be one of"):
         fitted.explain(docs, method="lime")
 
@@ -191,7 +193,7 @@ def test_transformer_rollout_matches_its_attention_layers(fitted, trigger_data):
     assert (layers[0].transpose(0, 1, 3, 2)[~real[:, None, :].repeat(2, 1)] == 0).all()
 
     pooling = np.zeros((6, T))
-    explained = fitted.explain(docs)
+    explained = fitted.explain(docs, method="attention")
     pooling[explained["sample"], explained["position"]] = explained["weight"]
     for residual in (True, False):
         rollout = fitted.explain(docs, method="rollout", residual=residual)

@@ -50,7 +50,7 @@ def fitted_trigger(request, trigger_data):
 def test_attention_lands_on_trigger_token(fitted_trigger, trigger_data):
     _, (X_test, y_test) = trigger_data
     assert (fitted_trigger.predict(X_test) == y_test).mean() >= 0.95
-    explanation = fitted_trigger.explain(X_test)
+    explanation = fitted_trigger.explain(X_test, method="attention")
     trigger_mass = explanation.loc[explanation["token"].isin(TRIGGERS), "weight"]
     assert len(trigger_mass) == len(X_test)
     assert trigger_mass.mean() >= 0.5, fitted_trigger.encoder
@@ -66,7 +66,7 @@ def test_token_attention_ranks_triggers_first(fitted_trigger):
 
 def test_explain_is_tidy_and_normalised(fitted_trigger):
     docs = ["w1 excellent w2", "unseenword awful", ""]
-    explanation = fitted_trigger.explain(docs)
+    explanation = fitted_trigger.explain(docs, method="attention")
     assert list(explanation.columns) == [
         "sample", "position", "token", "in_vocabulary", "special", "weight"]
     assert not explanation["special"].any(), "skattn's vocabularies have no special tokens"
@@ -168,7 +168,7 @@ def test_regressor_learns_trigger_scores():
     assert reg.score(docs[150:], y[150:]) > 0.8
     two = AttentionTextRegressor(**{**FAST, "max_epochs": 1}).fit(docs, np.c_[y, -y])
     assert two.predict(docs[:3]).shape == (3, 2) and two.n_outputs_ == 2
-    explanation = reg.explain(docs[150:])
+    explanation = reg.explain(docs[150:], method="attention")
     trigger_mass = explanation.loc[explanation["token"].isin(TRIGGERS), "weight"].mean()
     assert trigger_mass >= 0.5
 

@@ -92,8 +92,9 @@ class HighlightedText(str):
         return path
 
 
-def highlight_html(explanation, *, samples=None, captions=None, color=(220, 50, 32)):
-    """Highlight each token by its attention weight, as HTML.
+def highlight_html(explanation, *, samples=None, captions=None, color=(220, 50, 32),
+                   negative_color=(33, 102, 172), hide_special=False):
+    """Highlight each token by its weight (attention or a signed score), as HTML.
 
     Parameters
     ----------
@@ -105,8 +106,15 @@ def highlight_html(explanation, *, samples=None, captions=None, color=(220, 50, 
         A caption per shown document (e.g. true and predicted label), by sample
         number (dict) or in the order of ``samples`` (list).
     color : tuple of 3 int, default=(220, 50, 32)
-        RGB of the highlight; its opacity is the weight divided by the
-        document's largest weight.
+        RGB of the highlight of positive weights; its opacity is the weight
+        divided by the document's largest absolute weight.
+    negative_color : tuple of 3 int, default=(33, 102, 172)
+        RGB of negative weights (signed methods such as ``"contribution"`` or
+        ``"gradient"``: tokens that push against the explained class), on the
+        same scale; a legend then says which colour is which.
+    hide_special : bool, default=False
+        Leave out tokens marked ``special`` (a pretrained model's [CLS] and
+        [SEP]), which would otherwise take much of the scale.
 
     Returns
     -------
@@ -118,17 +126,27 @@ def highlight_html(explanation, *, samples=None, captions=None, color=(220, 50, 
         samples = list(pd.unique(explanation["sample"]))
     if captions is not None and not isinstance(captions, dict):
         captions = dict(zip(samples, captions))
+    if hide_special and "special" in explanation:
+        explanation = explanation[~explanation["special"].astype(bool)]
     groups = dict(tuple(explanation.groupby("sample", sort=False)))
-    r, g, b = color
+    signed = bool((explanation["weight"] < 0).any())
     blocks = []
+    if signed:
+        blocks.append(
+            '<div class="skattn-legend" style="font-size: 0.8em; color: #555">'
+            f"{_swatch(color)} pushes towards the explained class "
+            f"{_swatch(negative_color)} pushes against it; shade: share of the "
+            "document's largest absolute weight</div>"
+        )
     for sample in samples:
         rows = groups.get(sample)
         spans = []
         if rows is not None:
             rows = rows.sort_values("position")
-            top = rows["weight"].max()
+            top = rows["weight"].abs().max()
             for token, weight in zip(rows["token"], rows["weight"]):
-                alpha = 0.0 if top <= 0 else float(weight) / float(top)
+                alpha = 0.0 if top <= 0 else abs(float(weight)) / float(top)
+                r, g, b = color if weight >= 0 else negative_color
                 spans.append(
                     f'<span title="{weight:.3f}" style="background-color: '
                     f'rgba({r}, {g}, {b}, {alpha:.3f}); padding: 1px 2px; border-radius: 3px">'
@@ -142,6 +160,12 @@ def highlight_html(explanation, *, samples=None, captions=None, color=(220, 50, 
             f'<div class="skattn-doc" style="margin: 0.4em 0; line-height: 1.8">{caption}{body}</div>'
         )
     return HighlightedText("\n".join(blocks))
+
+
+def _swatch(rgb):
+    r, g, b = rgb
+    return (f'<span style="background-color: rgb({r}, {g}, {b}); display: inline-block; '
+            'width: 0.8em; height: 0.8em"></span>')
 
 
 def plot_top_tokens(estimator, n=20, *, min_count=5, ax=None):

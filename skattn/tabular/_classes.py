@@ -120,13 +120,16 @@ class FeatureAttentionNet(AttentionNet):
             return np.asarray(self.feature_names_in_, dtype=object)
         return np.asarray([f"x{i}" for i in range(self.n_features_in_)], dtype=object)
 
-    def explain(self, X, *, method="attention", as_frame=False):
+    def explain(self, X, *, method=None, as_frame=False):
         """Attention weights (or exact contributions) of the features of each row of ``X``.
 
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
-        method : {"attention", "contribution"}, default="attention"
+        method : {"attention", "contribution"} or None, default=None
+            None: ``"contribution"`` where it applies (a linear head,
+            ``module__hidden_dim=0``), else ``"attention"`` (the default
+            head has a hidden layer).
             ``"attention"``: the pooling weights (each row sums to 1).
             ``"contribution"``: each feature's exact, signed share of the
             explained score, ``a_j (w_c . t_j)`` for feature token ``t_j``:
@@ -145,6 +148,10 @@ class FeatureAttentionNet(AttentionNet):
         weights : ndarray or DataFrame of shape (n_samples, n_features)
             The score of every feature in every row.
         """
+        self.check_is_fitted()
+        if method is None:
+            linear = isinstance(getattr(self.module_, "head", None), torch.nn.Linear)
+            method = "contribution" if linear and self.module_.pool_values == "embeddings" else "attention"
         if method not in ("attention", "contribution"):
             raise ValueError(f"method must be 'attention' or 'contribution', got {method!r}.")
         Xs = self._net_input(X)

@@ -74,11 +74,22 @@ class AttentionTextClassifier(ClassifierMixin, TextAttentionNet):
     array(['neg', 'pos'], dtype=object)
     >>> clf.predict(["a gorgeous , witty , seductive movie ."])  # doctest: +SKIP
     array(['pos'], dtype=object)
-    >>> explanation = clf.explain(["a gorgeous , witty , seductive movie ."])
-    >>> explanation.columns.tolist()
+    >>> attention = clf.explain(["a gorgeous , witty , seductive movie ."], method="attention")
+    >>> attention.columns.tolist()
     ['sample', 'position', 'token', 'in_vocabulary', 'special', 'weight']
-    >>> round(float(explanation["weight"].sum()), 3)
+    >>> round(float(attention["weight"].sum()), 3)
     1.0
+
+    By default ``explain`` gives each token's exact contribution to the
+    predicted class's score; with ``intercept_`` they add up to
+    ``decision_function``:
+
+    >>> text = ["a gorgeous , witty , seductive movie ."]
+    >>> contributions = clf.explain(text)
+    >>> sign = 1 if clf.predict(text)[0] == clf.classes_[1] else -1
+    >>> total = contributions["weight"].sum() + sign * clf.intercept_[0]
+    >>> bool(abs(total - sign * clf.decision_function(text)[0]) < 1e-4)
+    True
     """
 
     _task = "classification"

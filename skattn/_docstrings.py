@@ -17,10 +17,24 @@ _PLACEHOLDER = re.compile(r"^([ \t]*)%\((\w+)\)s[ \t]*$", re.M)
 SECTIONS = {
     # Training parameters of every skorch-based estimator.
     "training_params": """\
-    train_split : callable or None, default=None
-        skorch's internal validation split, e.g. ``skorch.dataset.ValidSplit(0.1)``
-        (then ``valid_loss`` is recorded, for early stopping or checkpoints).
+    train_split : None, float, (X_valid, y_valid) or callable, default=None
+        A validation set, whose loss (``valid_loss``) and accuracy are
+        recorded every epoch (for early stopping or checkpoints): a float
+        holds out that share of the training data (stratified for
+        classifiers, drawn from ``random_state``); a pair of raw inputs
+        ``(X_valid, y_valid)`` (documents and labels, as for ``fit``) is used
+        as it is; or skorch's split, e.g. ``skorch.dataset.ValidSplit(0.1)``.
         None trains on all of ``X``.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified for
+        classifiers, drawn from ``random_state``), stop when the validation
+        loss has not improved for ``n_iter_no_change`` epochs, and restore the
+        weights of the best epoch, as scikit-learn's ``MLPClassifier`` does.
+        Not together with ``train_split``.
+    validation_fraction : float in (0, 1), default=0.1
+        With ``early_stopping``: the share of the data held out.
+    n_iter_no_change : int, default=3
+        With ``early_stopping``: epochs without improvement before stopping.
     callbacks : list of skorch callbacks, default=None
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialization, shuffling and dropout during ``fit``
@@ -30,6 +44,18 @@ SECTIONS = {
         Torch device, e.g. ``"cuda"``.
     verbose : int, default=0
         1 prints skorch's per-epoch table.""",
+    "standardize_target": """\
+    standardize_target : bool, default=True
+        Train on each target centred and scaled to unit variance (the mean and
+        standard deviation of ``y`` at fit, ``target_mean_`` and
+        ``target_scale_``); predictions, ``intercept_`` and contributions are
+        mapped back to the units of ``y``. Unscaled targets of large magnitude
+        otherwise slow training down or stall it. False trains on ``y`` as
+        given.""",
+    "target_attributes": """\
+    target_mean_, target_scale_ : ndarray of shape (n_outputs,)
+        With ``standardize_target``: the mean and standard deviation (1 where
+        it is 0) of each target at fit.""",
     # The model parameters of the from-scratch text estimators.
     "text_model_params": """\
     vectorizer : SequenceVectorizer, default=None
@@ -95,8 +121,21 @@ SECTIONS = {
     batch_size : int, default=32
         Also the batch size of ``transform``/``predict``.
     optimizer : torch optimizer class, default=torch.optim.AdamW
-    train_split : callable or None, default=None
-        skorch's internal validation split.
+    train_split : None, float, (X_valid, y_valid) or callable, default=None
+        A validation set: a share of the training data, a pair of raw
+        documents and labels, or skorch's split (see the from-scratch
+        estimators).
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified for
+        classifiers, drawn from ``random_state``), stop when the validation
+        loss has not improved for ``n_iter_no_change`` epochs, and restore the
+        weights of the best epoch, as scikit-learn's ``MLPClassifier`` does.
+        Not together with ``train_split``.
+    validation_fraction : float in (0, 1), default=0.1
+        With ``early_stopping``: the share of the data held out.
+    n_iter_no_change : int, default=3
+        With ``early_stopping``: epochs without improvement before stopping.
+
     callbacks : list of skorch callbacks, default=None
     random_state : int, RandomState instance or None, default=None
         Seeds the output layer's initialization, shuffling and dropout.

@@ -32,9 +32,10 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import EpochScoring
+from skorch.callbacks import EarlyStopping, EpochScoring
 from skorch.dataset import ValidSplit, unpack_data
-from skorch.utils import is_dataset, to_numpy, to_tensor
+from skorch.helper import predefined_split
+from skorch.utils import is_dataset, noop, to_numpy, to_tensor
 from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
 
@@ -136,6 +137,9 @@ class AttentionNet(NeuralNet):
         "max_epochs": [Interval(Integral, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
     }
 
     def _init_net(self, params, /, **defaults):
@@ -307,7 +311,8 @@ class AttentionNet(NeuralNet):
         """Check the parameters against ``_parameter_constraints``
         (``InvalidParameterError``, a ValueError, names the parameter), the
         device, then :meth:`_check_params`."""
-        constraints = self._parameter_constraints
+        # The parameters this estimator has (a subclass may leave some out).
+        constraints = {k: v for k, v in self._parameter_constraints.items() if hasattr(self, k)}
         validate_parameter_constraints(
             constraints,
             {k: getattr(self, k) for k in constraints},
@@ -344,7 +349,27 @@ class AttentionNet(NeuralNet):
                 self.classes_ = encoded.classes
             self.n_outputs_ = encoded.n_outputs
             self.y_ndim_ = encoded.ndim
-        return encoded.values
+        values = encoded.values
+        if task == "regression" and getattr(self, "standardize_target", False):
+            if not continuing:
+                mean, std = values.mean(axis=0), values.std(axis=0)
+                self.target_mean_ = mean.astype(np.float64)
+                self.target_scale_ = np.where(std > 0, std, 1.0).astype(np.float64)
+            values = ((values - self.target_mean_) / self.target_scale_).astype(np.float32)
+        return values
+
+    def _target_scale(self):
+        """(mean, scale) of each target column (0, 1 without standardization)."""
+        if getattr(self, "objective_", None) == "regression" and hasattr(self, "target_scale_"):
+            return self.target_mean_, self.target_scale_
+        return 0.0, 1.0
+
+    def _dataset_target(self, y):
+        """The ``y`` that skorch's datasets hold: class labels for
+        classification (see :meth:`_train`), else the encoded targets."""
+        if y is not None and getattr(self, "objective_", None) == "classification":
+            return np.asarray(self.classes_)[y]
+        return y
 
     def _train(self, X, y):
         """Initialize (unless warm-starting) and run skorch's training loop.
@@ -354,8 +379,7 @@ class AttentionNet(NeuralNet):
         then compare ``predict``'s labels with labels; :meth:`get_loss` maps
         each batch's labels to indices.
         """
-        if y is not None and getattr(self, "objective_", None) == "classification":
-            y = np.asarray(self.classes_)[y]
+        y = self._dataset_target(y)
         with seeded(self.random_state, self.device):
             if not self.warm_start or not self.initialized_:
                 self.initialize()
@@ -427,30 +451,65 @@ class AttentionNet(NeuralNet):
                                            lower_is_better=False))
             )
         callbacks.append(("stop_on_nonfinite_loss", StopOnNonFiniteLoss()))
+        if getattr(self, "early_stopping", False):
+            callbacks.append((
+                "early_stopping",
+                EarlyStopping(monitor="valid_loss", patience=self.n_iter_no_change,
+                              load_best=True, sink=print if self.verbose else noop),
+            ))
         return callbacks + self._extra_callbacks() + printer
 
-    def get_split_datasets(self, X, y=None, **fit_params):
-        """skorch hook: a ``ValidSplit`` with a float ``cv`` and no
-        ``random_state`` of its own draws from ``random_state`` (not from
-        numpy's global RNG), so a seeded fit splits the same way every time."""
+    def _split_seed(self):
+        """The seed of validation splits: a stream of its own (not the seed
+        that torch's RNG gets), None without ``random_state``."""
+        if self.random_state is None:
+            return None
+        return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max) ^ 0x5EED)
+
+    def _resolved_split(self):
+        """``train_split`` as skorch takes it: ``early_stopping`` and a float
+        hold out a stratified (classifiers), seeded share; a pair of raw inputs
+        becomes a predefined validation set; a ``ValidSplit`` without a
+        ``random_state`` of its own draws from ``random_state``."""
         split = self.train_split
+        stratified = getattr(self, "objective_", None) == "classification"
+        if getattr(self, "early_stopping", False):
+            if split is not None:
+                raise ValueError(
+                    f"{type(self).__name__}: early_stopping=True holds out "
+                    "validation_fraction of the data itself; leave train_split=None "
+                    f"(got {split!r}), or stop early with skorch's EarlyStopping callback."
+                )
+            split = float(self.validation_fraction)
+        if isinstance(split, float):
+            return ValidSplit(split, stratified=stratified, random_state=self._split_seed())
+        if isinstance(split, tuple):
+            if len(split) != 2:
+                raise ValueError(
+                    "train_split as a tuple must be a pair (X_valid, y_valid) of raw inputs, "
+                    f"got {len(split)} items."
+                )
+            X_valid = self._encode_input(self._validate_input(split[0]))
+            y_valid = self._encode_target(split[1], len(X_valid), continuing=True)
+            X_valid, y_valid = self._training_data(X_valid, y_valid)
+            return predefined_split(self.get_dataset(X_valid, self._dataset_target(y_valid)))
         if (
             isinstance(split, ValidSplit)
             and split.random_state is None
             and split._is_float(split.cv)
             and self.random_state is not None
         ):
-            seeded_split = copy.copy(split)
-            # A stream of its own: not the seed that torch's RNG gets.
-            seeded_split.random_state = int(
-                check_random_state(self.random_state).randint(np.iinfo(np.int32).max) ^ 0x5EED
-            )
-            self.train_split = seeded_split
-            try:
-                return super().get_split_datasets(X, y, **fit_params)
-            finally:
-                self.train_split = split
-        return super().get_split_datasets(X, y, **fit_params)
+            split = copy.copy(split)
+            split.random_state = self._split_seed()
+        return split
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        """skorch hook: the split of :meth:`_resolved_split`."""
+        split, self.train_split = self.train_split, self._resolved_split()
+        try:
+            return super().get_split_datasets(X, y, **fit_params)
+        finally:
+            self.train_split = split
 
     def save_params(self, *args, **kwargs):
         """skorch's ``save_params``; a failed write (a full disk, a missing
@@ -580,7 +639,8 @@ class AttentionNet(NeuralNet):
         bias = head.bias.detach().cpu().double().numpy()
         if getattr(self, "objective_", None) == "classification" and len(bias) == 2:
             return bias[1:] - bias[:1]
-        return bias
+        mean, scale = self._target_scale()  # regression: in the units of y
+        return bias * scale + mean
 
     def _explained_score_weights(self, outputs):
         """(B, K) weights ``m`` such that the explained score of each sample is
@@ -589,7 +649,9 @@ class AttentionNet(NeuralNet):
         decision_function``), or the sum of the outputs (regression)."""
         B, K = outputs.shape
         if getattr(self, "objective_", None) != "classification":
-            return torch.ones_like(outputs)
+            _, scale = self._target_scale()  # contributions in the units of y
+            return torch.ones_like(outputs) * torch.as_tensor(scale, dtype=outputs.dtype,
+                                                               device=outputs.device)
         weights = torch.nn.functional.one_hot(outputs.argmax(-1), K).to(outputs.dtype)
         if K == 2:
             weights = 2 * weights - 1  # (+1 predicted, -1 the other)
@@ -631,8 +693,10 @@ class AttentionNet(NeuralNet):
         """
         self.check_is_fitted()
         objective = self.objective_
+        outputs = _link(self._raw_outputs(X), objective)
+        mean, scale = self._target_scale()
         return decode_outputs(
-            _link(self._raw_outputs(X), objective), objective,
+            outputs * scale + mean, objective,
             getattr(self, "classes_", None), getattr(self, "y_ndim_", 1),
         )
 

@@ -105,8 +105,19 @@ class AttentionSeq2Seq(AttentionNet):
     optimizer : torch optimizer class, default=torch.optim.Adam
     train_split : callable or None, default=None
         skorch's internal validation split, e.g. ``skorch.dataset.ValidSplit(0.1)``
-        (records ``valid_loss``, computed with teacher forcing). None trains on
-        all the data.
+        (records ``valid_loss``, computed with teacher forcing), a float share
+        of the pairs, or a pair ``(X_valid, y_valid)`` of source and target
+        texts. None trains on all the data.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified for
+        classifiers, drawn from ``random_state``), stop when the validation
+        loss has not improved for ``n_iter_no_change`` epochs, and restore the
+        weights of the best epoch, as scikit-learn's ``MLPClassifier`` does.
+        Not together with ``train_split``.
+    validation_fraction : float in (0, 1), default=0.1
+        With ``early_stopping``: the share of the data held out.
+    n_iter_no_change : int, default=3
+        With ``early_stopping``: epochs without improvement before stopping.
     callbacks : list of skorch callbacks, default=None
         Added to the default ``gradient_clip``
         (:class:`skorch.callbacks.GradientNormClipping` at norm 5; tune with
@@ -182,6 +193,9 @@ class AttentionSeq2Seq(AttentionNet):
         batch_size=64,
         optimizer=torch.optim.Adam,
         train_split=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=3,
         callbacks=None,
         random_state=None,
         device="cpu",

@@ -224,6 +224,9 @@ class FeatureAttentionClassifier(ClassifierMixin, FeatureAttentionNet):
         batch_size=64,
         optimizer=torch.optim.Adam,
         train_split=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=3,
         callbacks=None,
         random_state=None,
         device="cpu",
@@ -253,23 +256,30 @@ class FeatureAttentionRegressor(RegressorMixin, FeatureAttentionNet):
 
     Same model as :class:`FeatureAttentionClassifier` with a mean squared error
     loss; ``y`` may be 1-D or 2-D (several targets, one shared attention).
-    Targets are not rescaled: scale large targets first (e.g. with
-    :class:`~sklearn.compose.TransformedTargetRegressor`).
+    Targets are standardized for training and predictions mapped back
+    (``standardize_target``).
 
     Parameters
     ----------
     %(tabular_params)s
     %(training_params)s
+    %(standardize_target)s
     %(tabular_kwargs)s
 
     Attributes
     ----------
     n_outputs_ : int
         Number of targets.
+    %(target_attributes)s
     %(tabular_attributes)s
     """
 
     _task = "regression"
+
+    _parameter_constraints = {
+        **FeatureAttentionNet._parameter_constraints,
+        "standardize_target": ["boolean"],
+    }
 
     def __init__(
         self,
@@ -284,10 +294,14 @@ class FeatureAttentionRegressor(RegressorMixin, FeatureAttentionNet):
         batch_size=64,
         optimizer=torch.optim.Adam,
         train_split=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=3,
         callbacks=None,
         random_state=None,
         device="cpu",
         verbose=0,
+        standardize_target=True,
         **kwargs,
     ):
         self._init_net(locals(), module=FeatureAttentionModule, criterion=torch.nn.MSELoss)

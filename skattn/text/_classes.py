@@ -109,6 +109,9 @@ class AttentionTextClassifier(ClassifierMixin, TextAttentionNet):
         batch_size=64,
         optimizer=torch.optim.Adam,
         train_split=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=3,
         callbacks=None,
         random_state=None,
         device="cpu",
@@ -153,16 +156,23 @@ class AttentionTextRegressor(RegressorMixin, TextAttentionNet):
     optimizer : torch optimizer class, default=torch.optim.Adam
         Its arguments go through ``optimizer__*`` (e.g. ``optimizer__weight_decay``).
     %(training_params)s
+    %(standardize_target)s
     %(text_kwargs)s
 
     Attributes
     ----------
     n_outputs_ : int
         Number of targets.
+    %(target_attributes)s
     %(text_attributes)s
     """
 
     _task = "regression"
+
+    _parameter_constraints = {
+        **TextAttentionNet._parameter_constraints,
+        "standardize_target": ["boolean"],
+    }
 
     def __init__(
         self,
@@ -178,10 +188,14 @@ class AttentionTextRegressor(RegressorMixin, TextAttentionNet):
         batch_size=64,
         optimizer=torch.optim.Adam,
         train_split=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=3,
         callbacks=None,
         random_state=None,
         device="cpu",
         verbose=0,
+        standardize_target=True,
         **kwargs,
     ):
         self._init_net(

@@ -1,0 +1,84 @@
+"""Behaving like a scikit-learn estimator: target scaling, MLP-style early
+stopping, validation sets given as a share or as raw inputs."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_diabetes
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import cross_val_score, train_test_split
+
+from skattn import AttentionTextClassifier, AttentionTextRegressor, FeatureAttentionRegressor, io
+from skattn.datasets import load_movie_reviews
+
+
+@pytest.fixture(scope="module")
+def reviews():
+    X, y = load_movie_reviews(return_X_y=True)
+    return train_test_split(list(X), y, train_size=3000, test_size=500, random_state=0, stratify=y)
+
+
+def test_regressors_standardize_the_target():
+    X, y = load_diabetes(return_X_y=True)
+    scaled = cross_val_score(FeatureAttentionRegressor(random_state=0), X, y, cv=5).mean()
+    raw = cross_val_score(
+        FeatureAttentionRegressor(random_state=0, standardize_target=False), X, y, cv=5).mean()
+    ridge = cross_val_score(Ridge(), X, y, cv=5).mean()
+    assert scaled > raw and scaled > ridge, (scaled, raw, ridge)
+    reg = FeatureAttentionRegressor(random_state=0, max_epochs=5).fit(X, np.c_[y, 1000 + 10 * y])
+    np.testing.assert_allclose(reg.target_mean_, [y.mean(), 1000 + 10 * y.mean()], rtol=1e-5)
+    assert reg.predict(X).shape == (len(X), 2) and abs(reg.predict(X)[:, 1].mean() - 1000 - 10
+                                                        * y.mean()) < 10 * y.std()
+
+
+def test_text_regressor_on_an_unscaled_target(reviews):
+    X, X_test, y, y_test = reviews
+    target, target_test = np.where(y == "pos", 5000.0, 4000.0), np.where(y_test == "pos", 5000.0, 4000.0)
+    scaled = AttentionTextRegressor(random_state=0).fit(X, target)
+    raw = AttentionTextRegressor(random_state=0, standardize_target=False).fit(X, target)
+    # Unscaled, training stalls far from the target (R^2 about -50); standardized
+    # it reaches the level of a constant predictor or better (a weak model of
+    # sentiment as a number, but no longer a failure of scale).
+    assert raw.score(X_test, target_test) < -10
+    assert scaled.score(X_test, target_test) > -0.1
+    # Contributions stay exact in the units of y.
+    explanation = scaled.explain(X_test[:20], method="contribution")
+    totals = explanation.groupby("sample")["weight"].sum().to_numpy()
+    np.testing.assert_allclose(totals + scaled.intercept_.sum(), scaled.predict(X_test[:20]),
+                               rtol=1e-4)
+
+
+def test_early_stopping_restores_the_best_epoch(reviews, tmp_path):
+    X, X_test, y, y_test = reviews
+    clf = AttentionTextClassifier(
+        random_state=0, early_stopping=True, n_iter_no_change=2, max_epochs=30
+    ).fit(X, y)
+    losses = clf.history[:, "valid_loss"]
+    assert len(losses) < 30, "stopped early"
+    best = int(np.argmin(losses))
+    assert len(losses) - 1 - best == 2, "stopped n_iter_no_change epochs after the best"
+    # The restored weights are the best epoch's: the validation loss recomputed
+    # on the same held-out share matches it.
+    assert clf.history[best, "valid_loss_best"]
+    again = AttentionTextClassifier(
+        random_state=0, early_stopping=True, n_iter_no_change=2, max_epochs=30
+    ).fit(X, y)
+    assert again.history[:, "valid_loss"] == losses, "the split is seeded by random_state"
+    # Stratified: both classes in the held-out tenth, in proportion.
+    _, valid = clf._resolved_split()(clf.get_dataset(np.arange(len(X))), y)
+    held_out = y[np.asarray(valid.indices)]
+    assert len(held_out) == 300 and abs((held_out == "pos").mean() - (y == "pos").mean()) < 0.01
+    with pytest.raises(ValueError, match="leave train_split=None"):
+        AttentionTextClassifier(early_stopping=True, train_split=0.2).fit(X[:50], y[:50])
+    io.save(clf, tmp_path / "es.safetensors")
+    np.testing.assert_array_equal(io.load(tmp_path / "es.safetensors").predict(X_test), clf.predict(X_test))
+
+
+def test_validation_as_a_share_or_as_raw_documents(reviews):
+    X, X_test, y, y_test = reviews
+    share = AttentionTextClassifier(random_state=0, max_epochs=2, train_split=0.2).fit(X, y)
+    assert len(share.history[:, "valid_acc"]) == 2
+    given = AttentionTextClassifier(random_state=0, max_epochs=2, train_split=(X_test, y_test))
+    given.fit(X, y)
+    assert given.history[-1, "valid_acc"] == pytest.approx(given.score(X_test, y_test))
+    with pytest.raises(ValueError, match="pair"):
+        AttentionTextClassifier(max_epochs=1, train_split=(X_test,)).fit(X[:50], y[:50])

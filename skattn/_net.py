@@ -26,6 +26,7 @@ estimator encodes its own target, as sequence-to-sequence does).
 """
 
 import copy
+from collections.abc import Mapping
 from contextlib import contextmanager
 from numbers import Integral, Real
 
@@ -37,9 +38,10 @@ from skorch.dataset import ValidSplit, unpack_data
 from skorch.helper import predefined_split
 from skorch.utils import is_dataset, noop, to_numpy, to_tensor
 from sklearn.utils import check_random_state
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 
-from ._compat import Interval, validate_parameter_constraints
+from ._compat import Interval, StrOptions, check_sample_weight, validate_parameter_constraints
 from ._skorch import batch_loader, seeded
 from ._targets import SUPERVISED_TASKS, TASKS, decode_outputs, encode_labels, encode_target
 from .callbacks import StopOnNonFiniteLoss
@@ -140,6 +142,7 @@ class AttentionNet(NeuralNet):
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
     def _init_net(self, params, /, **defaults):
@@ -223,7 +226,7 @@ class AttentionNet(NeuralNet):
 
     # -- the fit template -------------------------------------------------------
 
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Learn the input and train the model on ``X`` and ``y``.
 
         Parameters
@@ -232,15 +235,20 @@ class AttentionNet(NeuralNet):
             Documents or a numeric table, as the estimator's docstring says.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets; optional where the estimator says so.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample in the training loss (and in
+            the validation loss): the loss is the weighted mean, so weights of
+            all ones give the same model as none. Routed by scikit-learn's
+            metadata routing after ``set_fit_request(sample_weight=True)``.
 
         Returns
         -------
         self
         """
         continuing = bool(self.warm_start and self.initialized_ and self._input_fitted())
-        return self._fit(X, y, continuing=continuing)
+        return self._fit(X, y, continuing=continuing, sample_weight=sample_weight)
 
-    def partial_fit(self, X, y=None, classes=None):
+    def partial_fit(self, X, y=None, classes=None, sample_weight=None):
         """Train for ``max_epochs`` more epochs without re-initializing.
 
         The first call on an unfitted estimator is ``fit``; later calls keep
@@ -257,17 +265,19 @@ class AttentionNet(NeuralNet):
             Classifiers: all the labels, for a first call whose ``y`` does not
             show them all (as in scikit-learn's ``partial_fit``); ignored
             afterwards.
+        sample_weight : array-like of shape (n_samples,), default=None
+            As for ``fit``.
 
         Returns
         -------
         self
         """
         if not (self.initialized_ and self._input_fitted()):
-            return self._first_partial_fit(X, y, classes)
+            return self._first_partial_fit(X, y, classes, sample_weight)
         with self._continuing():
-            return self._fit(X, y, continuing=True)
+            return self._fit(X, y, continuing=True, sample_weight=sample_weight)
 
-    def _fit(self, X, y, *, continuing):
+    def _fit(self, X, y, *, continuing, sample_weight=None):
         self._validate_hyperparameters()
         X = self._validate_input(X, training=True, reset=not continuing)
         target = self._encode_target(y, len(X), continuing=continuing)
@@ -279,21 +289,40 @@ class AttentionNet(NeuralNet):
             X = target = None
         else:
             X = self._encode_input(X)
-            self._train(*self._training_data(X, target))
+            X_train, y_train = self._training_data(X, target)
+            if sample_weight is not None:
+                X_train = self._with_sample_weight(X_train, sample_weight, len(X))
+            self._train(X_train, y_train)
         self._after_fit(X, target)
         return self
 
-    def _first_partial_fit(self, X, y, classes):
+    def _with_sample_weight(self, X, sample_weight, n_samples):
+        """Training input that carries validated sample weights beside it."""
+        if is_dataset(X):
+            raise ValueError(
+                f"sample_weight is not supported for {type(self).__name__}'s "
+                f"{getattr(self, 'objective_', None)!r} objective."
+            )
+        weights = check_sample_weight(sample_weight, np.empty((n_samples, 0)), dtype=np.float64,
+                                       ensure_non_negative=True)
+        if not np.isfinite(weights).all() or weights.sum() <= 0:
+            raise ValueError("sample_weight must be finite, with a positive sum.")
+        weights = weights.astype(np.float32)
+        if isinstance(X, dict):
+            return {**X, "sample_weight": weights}
+        return {"X": X, "sample_weight": weights}
+
+    def _first_partial_fit(self, X, y, classes, sample_weight=None):
         """``partial_fit`` on an unfitted estimator: ``fit``, taking ``classes``
         (when given) as the full label set, as scikit-learn's ``partial_fit`` does."""
         if classes is None:
-            return self.fit(X, y)
+            return self.fit(X, y, sample_weight=sample_weight)
         if "classes" not in self._get_param_names():
             kind = "a regressor" if self._task == "regression" else "not a classifier"
             raise TypeError(f"{type(self).__name__} is {kind}: it takes no classes.")
         own, self.classes = self.classes, classes
         try:
-            return self.fit(X, y)
+            return self.fit(X, y, sample_weight=sample_weight)
         finally:
             self.classes = own
 
@@ -349,6 +378,16 @@ class AttentionNet(NeuralNet):
                 self.classes_ = encoded.classes
             self.n_outputs_ = encoded.n_outputs
             self.y_ndim_ = encoded.ndim
+            class_weight = getattr(self, "class_weight", None)
+            if class_weight is not None:
+                if task != "classification":
+                    raise ValueError(
+                        f"class_weight applies to single-label classification, not {task!r}."
+                    )
+                self.class_weight_ = compute_class_weight(
+                    class_weight, classes=self.classes_,
+                    y=np.asarray(self.classes_)[encoded.values],
+                ).astype(np.float64)
         values = encoded.values
         if task == "regression" and getattr(self, "standardize_target", False):
             if not continuing:
@@ -392,10 +431,36 @@ class AttentionNet(NeuralNet):
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """skorch hook: the criterion on the batch, class labels mapped to their
-        indices in ``classes_`` first (see :meth:`_train`)."""
+        indices in ``classes_`` first (see :meth:`_train`); with sample
+        weights, the weighted mean of the per-sample losses."""
         if y_true is not None and getattr(self, "objective_", None) == "classification":
             y_true = encode_labels(np.asarray(to_numpy(y_true)).ravel(), self.classes_)
-        return super().get_loss(y_pred, y_true, X=X, training=training)
+        weights = X.get("sample_weight") if isinstance(X, Mapping) else None
+        if weights is None:
+            return super().get_loss(y_pred, y_true, X=X, training=training)
+        y_true = to_tensor(y_true, device=y_pred.device)
+        weights = to_tensor(weights, device=y_pred.device).to(y_pred.dtype)  # (B,)
+        criterion = self.criterion_
+        reduction, criterion.reduction = criterion.reduction, "none"
+        try:
+            per_sample = criterion(y_pred, y_true).reshape(len(weights), -1)  # (B, K)
+        finally:
+            criterion.reduction = reduction
+        # The normalizer of the criterion's own mean, weighted: all-ones
+        # weights give exactly the unweighted loss.
+        norm = torch.ones_like(weights)
+        if isinstance(criterion, torch.nn.CrossEntropyLoss) and criterion.weight is not None:
+            norm = criterion.weight[y_true]
+        denominator = (weights * norm).sum() * per_sample.shape[1]
+        return (weights[:, None] * per_sample).sum() / denominator.clamp(min=1e-12)
+
+    def infer(self, x, **fit_params):
+        """skorch hook: the module's forward pass; sample weights carried with
+        the input (see :meth:`fit`) are not the module's."""
+        if isinstance(x, Mapping) and "sample_weight" in x:
+            x = x["X"] if set(x) == {"X", "sample_weight"} else {
+                k: v for k, v in x.items() if k != "sample_weight"}
+        return super().infer(x, **fit_params)
 
     def initialize_module(self):
         """Build the module with data-dependent sizes filled in at fit.
@@ -430,9 +495,24 @@ class AttentionNet(NeuralNet):
         return self.module
 
     def initialize_criterion(self):
-        """The loss: ``criterion``, or the default of the objective when None."""
+        """The loss: ``criterion``, or the default of the objective when None.
+
+        Class weights (``class_weight``, or ``criterion__weight`` given as an
+        array in ``classes_`` order) become the criterion's float32 ``weight``.
+        """
         criterion = self.criterion if self.criterion is not None else self._default_criterion()
-        self.criterion_ = self.initialized_instance(criterion, self.get_params_for("criterion"))
+        params = self.get_params_for("criterion")
+        weight = params.get("weight", getattr(self, "class_weight_", None))
+        if weight is not None and not torch.is_tensor(weight):
+            weight = np.asarray(weight, dtype=np.float32)
+            n_classes = len(getattr(self, "classes_", ()))
+            if weight.shape != (n_classes,):
+                raise ValueError(
+                    f"criterion__weight must hold one weight per class of classes_ "
+                    f"({n_classes}), in that order; got shape {weight.shape}."
+                )
+            params["weight"] = torch.as_tensor(weight, device=self.device)
+        self.criterion_ = self.initialized_instance(criterion, params)
         return self
 
     def _default_criterion(self):

@@ -55,8 +55,13 @@ class PaddedBatchDataset(Dataset):
         return super().__getitem__(i)
 
     def transform(self, X, y):
-        X = trim_padding(X, self.pad_id)
-        return X, (torch.zeros(len(X)) if y is None else y)
+        if isinstance(X, dict):  # ids with sample weights beside them
+            X = {k: trim_padding(v, self.pad_id) for k, v in X.items()}
+            n = len(next(iter(X.values())))
+        else:
+            X = trim_padding(X, self.pad_id)
+            n = len(X)
+        return X, (torch.zeros(n) if y is None else y)
 
 
 def trim_padding(ids, pad_id=0):

@@ -7,7 +7,13 @@ from sklearn.datasets import load_diabetes
 from sklearn.linear_model import Ridge
 from sklearn.model_selection import cross_val_score, train_test_split
 
-from skattn import AttentionTextClassifier, AttentionTextRegressor, FeatureAttentionRegressor, io
+from skattn import (
+    AttentionTextClassifier,
+    AttentionTextRegressor,
+    FeatureAttentionClassifier,
+    FeatureAttentionRegressor,
+    io,
+)
 from skattn.datasets import load_movie_reviews
 
 
@@ -82,3 +88,73 @@ def test_validation_as_a_share_or_as_raw_documents(reviews):
     assert given.history[-1, "valid_acc"] == pytest.approx(given.score(X_test, y_test))
     with pytest.raises(ValueError, match="pair"):
         AttentionTextClassifier(max_epochs=1, train_split=(X_test,)).fit(X[:50], y[:50])
+
+
+# -- class and sample weights ---------------------------------------------------------
+
+
+def test_weights_of_ones_give_the_same_model(reviews):
+    from sklearn.datasets import load_wine
+
+    X, X_test, y, _ = reviews
+    plain = AttentionTextClassifier(random_state=0, max_epochs=2).fit(X[:600], y[:600])
+    ones = AttentionTextClassifier(random_state=0, max_epochs=2).fit(
+        X[:600], y[:600], sample_weight=np.ones(600))
+    np.testing.assert_allclose(ones.predict_proba(X_test), plain.predict_proba(X_test), atol=1e-6)
+    Xw, yw = load_wine(return_X_y=True)
+    plain = FeatureAttentionRegressor(random_state=0, max_epochs=5).fit(Xw, yw * 1.0)
+    ones = FeatureAttentionRegressor(random_state=0, max_epochs=5).fit(
+        Xw, yw * 1.0, sample_weight=[1] * len(Xw))
+    np.testing.assert_allclose(ones.predict(Xw), plain.predict(Xw), atol=1e-5)
+    balanced = AttentionTextClassifier(random_state=0, max_epochs=2, class_weight="balanced")
+    balanced.fit(X[:600], y[:600])  # balanced classes: weights of 1
+    np.testing.assert_allclose(balanced.class_weight_, [1.0, 1.0], atol=0.05)
+
+
+def test_sample_and_class_weights_shift_the_decision():
+    from sklearn.datasets import load_wine
+
+    X, y = load_wine(return_X_y=True)
+    base = dict(random_state=0, max_epochs=30, embedding_dim=8)
+    plain = FeatureAttentionClassifier(**base).fit(X, y)
+    heavy = FeatureAttentionClassifier(**base).fit(X, y, sample_weight=np.where(y == 2, 20.0, 1.0))
+    favoured = FeatureAttentionClassifier(**base, class_weight={0: 1.0, 1: 1.0, 2: 20.0}).fit(X, y)
+    share = lambda clf: np.mean(clf.predict(X) == 2)  # noqa: E731
+    assert share(heavy) > share(plain) and share(favoured) > share(plain)
+    np.testing.assert_array_equal(favoured.class_weight_, [1.0, 1.0, 20.0])
+    weighted = FeatureAttentionClassifier(**base, criterion__weight=[1.0, 1.0, 20.0]).fit(X, y)
+    assert weighted.criterion_.weight.tolist() == [1.0, 1.0, 20.0]
+    with pytest.raises(ValueError, match="one weight per class"):
+        FeatureAttentionClassifier(**base, criterion__weight=[1.0, 2.0]).fit(X, y)
+    with pytest.raises(ValueError, match="[Nn]egative"):
+        FeatureAttentionClassifier(**base).fit(X, y, sample_weight=-np.ones(len(X)))
+
+
+def test_string_labels_class_weight_and_metadata_routing(reviews):
+    import sklearn
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    X, _, y, _ = reviews
+    clf = AttentionTextClassifier(max_epochs=1, class_weight={"neg": 3.0, "pos": 1.0}).fit(X[:200], y[:200])
+    assert clf.class_weight_.tolist() == [3.0, 1.0]  # classes_ order
+    with pytest.raises(ValueError, match="class_weight applies to single-label"):
+        AttentionTextClassifier(max_epochs=1, class_weight="balanced").fit(
+            X[:50], np.eye(2, dtype=int)[np.arange(50) % 2])  # multi-label indicator
+    with sklearn.config_context(enable_metadata_routing=True):
+        weights = np.where(np.asarray(y[:200]) == "pos", 2.0, 1.0)
+        pipe = make_pipeline(
+            FunctionTransformer(),
+            AttentionTextClassifier(max_epochs=1, random_state=0).set_fit_request(sample_weight=True),
+        )
+        pipe.fit(X[:200], y[:200], sample_weight=weights)
+        direct = AttentionTextClassifier(max_epochs=1, random_state=0).fit(
+            X[:200], y[:200], sample_weight=weights)
+        np.testing.assert_allclose(pipe.predict_proba(X[:20]), direct.predict_proba(X[:20]), atol=1e-6)
+        search = GridSearchCV(
+            AttentionTextClassifier(max_epochs=1, random_state=0)
+            .set_fit_request(sample_weight=True).set_score_request(sample_weight=True),
+            {"embedding_dim": [8]}, cv=2,
+        ).fit(X[:200], y[:200], sample_weight=weights)
+        assert search.best_score_ > 0

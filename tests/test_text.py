@@ -204,7 +204,9 @@ def test_bad_params_unseen_labels_and_not_fitted():
         with pytest.raises(NotFittedError):
             getattr(AttentionTextClassifier(**TINY), method)(X)
     with pytest.raises(TypeError, match="unexpected keyword"):
-        AttentionTextClassifier(**TINY).fit(X, y, sample_weight=[1, 1, 1])
+        AttentionTextClassifier(**TINY).fit(X, y, weights=[1, 1, 1])
+    # sample_weight is a fit parameter (tests/test_sklearn_behaviour.py).
+    AttentionTextClassifier(**TINY).fit(X, y, sample_weight=[1, 2, 1])
     with pytest.raises(ValueError, match="dim 3"):
         AttentionTextRegressor(**TINY).fit(X, np.zeros((3, 2, 2)))
 

@@ -250,9 +250,20 @@ class AttentionSeq2Seq(AttentionNet):
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """Token cross-entropy: logits (B, T, V) against target ids (B, T),
-        padding ignored."""
+        padding ignored; with sample weights, each pair's tokens weighted by
+        its weight (all ones: the unweighted loss)."""
         y_true = torch.as_tensor(y_true, device=y_pred.device)
-        return self.criterion_(y_pred.transpose(1, 2), y_true)  # (B, V, T) vs (B, T)
+        weights = X.get("sample_weight") if isinstance(X, dict) else None
+        if weights is None:
+            return self.criterion_(y_pred.transpose(1, 2), y_true)  # (B, V, T) vs (B, T)
+        reduction, self.criterion_.reduction = self.criterion_.reduction, "none"
+        try:
+            per_token = self.criterion_(y_pred.transpose(1, 2), y_true)  # (B, T)
+        finally:
+            self.criterion_.reduction = reduction
+        weights = torch.as_tensor(weights, device=y_pred.device).to(per_token.dtype)
+        weights = weights[:, None] * (y_true != PAD_ID)  # (B, T): real target tokens only
+        return (weights * per_token).sum() / weights.sum().clamp(min=1e-12)
 
     # -- hooks of AttentionNet ------------------------------------------------
 
@@ -322,7 +333,7 @@ class AttentionSeq2Seq(AttentionNet):
 
     # -- fitting ----------------------------------------------------------------
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Learn the vocabularies and train the encoder-decoder.
 
         Parameters
@@ -331,18 +342,21 @@ class AttentionSeq2Seq(AttentionNet):
             Source texts. None/NaN, non-str items and empty texts are rejected.
         y : list, ndarray or Series of str of shape (n_samples,)
             Target texts, same rules.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each pair: its target tokens count with this weight in
+            the token cross-entropy (all ones: the unweighted loss).
 
         Returns
         -------
         self
         """
-        return super().fit(X, y)
+        return super().fit(X, y, sample_weight=sample_weight)
 
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train for ``max_epochs`` more epochs without re-initializing; the
         vocabularies stay those learned at the first fit (new tokens are
         unknown)."""
-        return super().partial_fit(X, y, classes)
+        return super().partial_fit(X, y, classes, sample_weight=sample_weight)
 
     # -- generation -------------------------------------------------------------
 

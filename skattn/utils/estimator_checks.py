@@ -466,9 +466,13 @@ BAD_INPUTS = {
         "fit", lambda e, X, y: e.fit(X, None), (ValueError, "requires y|y is required"),
         _supervised, "y=None for a supervised estimator"),
     "sample_weight_in_fit": BadInput(
-        "fit", lambda e, X, y: _fit(e, X, y, sample_weight=np.ones(len(X))),
-        (TypeError, "sample_weight"), lambda e: True,
-        "sample_weight in fit: not supported, Python's TypeError names it"),
+        "fit", lambda e, X, y: _predict_all(_fit(e, X, y, sample_weight=np.linspace(0.5, 2, len(X))), X),
+        None, lambda e: not _embeds_empty(e),
+        "sample_weight in fit: weighted training, finite outputs"),
+    "negative_sample_weight": BadInput(
+        "fit", lambda e, X, y: _fit(e, X, y, sample_weight=-np.ones(len(X))),
+        (ValueError, "[Nn]egative"), lambda e: not _embeds_empty(e) and _trains_supervised(e),
+        "negative sample weights"),
     # targets
     "one_class": BadInput(
         "fit", lambda e, X, y: _fit(e, X, np.full_like(np.asarray(y), np.asarray(y)[0])),
@@ -532,6 +536,11 @@ BAD_INPUTS = {
         "fit", lambda e, X, y: _fit(e, X, _set(y, 1, None)), (ValueError, "missing document"),
         lambda e: _kind(e) == "seq2seq", "None among the target texts"),
 }
+
+
+def _trains_supervised(estimator):
+    """Masked-token encoders (fit(X) without y) take no sample weights."""
+    return _supervised(estimator) or _kind(estimator) == "transformer"
 
 
 def _embeds_empty(estimator):

@@ -1,6 +1,6 @@
 """skattn: scikit-learn compatible attention estimators."""
 
-from .encoders import AttentionEncoder
+from .encoders import AttentionEncoder, PretrainedTextClassifier, PretrainedTextEncoder
 from .feature_extraction import SequenceVectorizer
 from .seq2seq import AttentionSeq2Seq
 from .tabular import FeatureAttentionClassifier, FeatureAttentionRegressor
@@ -15,6 +15,8 @@ __all__ = [
     "AttentionTextRegressor",
     "FeatureAttentionClassifier",
     "FeatureAttentionRegressor",
+    "PretrainedTextClassifier",
+    "PretrainedTextEncoder",
     "SequenceVectorizer",
     "__version__",
 ]

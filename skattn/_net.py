@@ -37,6 +37,7 @@ from skorch.callbacks import EarlyStopping, EpochScoring
 from skorch.dataset import ValidSplit, unpack_data
 from skorch.helper import predefined_split
 from skorch.utils import is_dataset, noop, to_numpy, to_tensor
+from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
@@ -144,6 +145,21 @@ class AttentionNet(NeuralNet):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
+
+    def __getattr__(self, name):
+        # Only called for attributes that are not there: a learned attribute
+        # (name_) asked for before fit is a NotFittedError, as in scikit-learn
+        # (an AttributeError too, so hasattr() says False).
+        prop = getattr(type(self), name, None)
+        if isinstance(prop, property):  # the property's own AttributeError, not ours
+            return prop.fget(self)
+        if name.endswith("_") and not name.startswith("_") and not self.__dict__.get(
+                "initialized_", False):
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet; {name} is set by "
+                "fit. Call fit with appropriate arguments first."
+            )
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def _init_net(self, params, /, **defaults):
         """The body of every estimator's ``__init__``: ``self._init_net(locals(), ...)``.

@@ -19,7 +19,7 @@ ESTIMATORS = [
 
 
 def test_every_estimator_is_one_attention_net():
-    assert len(ESTIMATORS) == 6
+    assert len(ESTIMATORS) == 8
     for cls in ESTIMATORS:
         assert issubclass(cls, AttentionNet)
         # One fit template: no estimator writes its own training entry point

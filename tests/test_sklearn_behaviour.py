@@ -158,3 +158,39 @@ def test_string_labels_class_weight_and_metadata_routing(reviews):
             {"embedding_dim": [8]}, cv=2,
         ).fit(X[:200], y[:200], sample_weight=weights)
         assert search.best_score_ > 0
+
+
+# -- types users expect ----------------------------------------------------------------
+
+
+def test_types_users_expect(reviews):
+    from sklearn.datasets import load_wine
+    from sklearn.exceptions import NotFittedError
+
+    import skattn
+    from skattn import AttentionSeq2Seq, PretrainedTextClassifier, PretrainedTextEncoder  # noqa: F401
+    from skattn.datasets import make_dates
+
+    assert {"PretrainedTextEncoder", "PretrainedTextClassifier"} <= set(skattn.__all__)
+    for estimator, name in [(AttentionTextClassifier(), "token_attention_"),
+                            (AttentionTextClassifier(), "classes_"),
+                            (FeatureAttentionClassifier(), "feature_importances_")]:
+        with pytest.raises(NotFittedError, match=f"{name} is set by fit"):
+            getattr(estimator, name)
+        assert not hasattr(estimator, name)
+    X, _, y, _ = reviews
+    proba = AttentionTextClassifier(max_epochs=1).fit(X[:100], y[:100]).predict_proba(X[:5])
+    Xw, yw = load_wine(return_X_y=True)
+    tab = FeatureAttentionClassifier(max_epochs=1).fit(Xw, yw).predict_proba(Xw[:5])
+    assert proba.dtype == np.float64 and tab.dtype == np.float64
+    np.testing.assert_allclose(proba.sum(1), 1.0) and np.testing.assert_allclose(tab.sum(1), 1.0)
+    Xd, yd = make_dates(60, random_state=0)
+    model = AttentionSeq2Seq(max_epochs=1, random_state=0, max_output_len=12).fit(Xd, yd)
+    out = model.predict(Xd[:3])
+    assert isinstance(out, np.ndarray) and out.dtype == object and out.shape == (3,)
+    alignment = model.explain(Xd[:1])[0]
+    text = repr(alignment)
+    assert text.startswith("Alignment(") and len(text) < 160 and "source tokens" in text
+    frame = alignment.to_frame()
+    assert frame.shape == alignment.weights.shape
+    assert frame.index.name == "target" and list(frame.columns) == alignment.source_tokens

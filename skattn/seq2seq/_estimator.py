@@ -50,6 +50,27 @@ class Alignment(NamedTuple):
     target_tokens: list
     weights: np.ndarray
 
+    def __repr__(self):
+        def text(tokens, limit=6):
+            shown = " ".join(map(str, tokens[:limit]))
+            return shown + (" ..." if len(tokens) > limit else "")
+
+        return (
+            f"Alignment({len(self.target_tokens)} target x {len(self.source_tokens)} source "
+            f"tokens: {text(self.source_tokens)!r} -> {text(self.target_tokens)!r})"
+        )
+
+    def to_frame(self):
+        """The weights as a DataFrame: one row per output step (index
+        ``target``: its token), one column per source token (``source``)."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            self.weights,
+            index=pd.Index(self.target_tokens, name="target"),
+            columns=pd.Index(self.source_tokens, name="source"),
+        )
+
 
 class Seq2SeqDataset(Dataset):
     """skorch Dataset of ``{"source": ids, "target": ids}`` (and target ids as
@@ -404,13 +425,15 @@ class AttentionSeq2Seq(AttentionNet):
 
         Returns
         -------
-        y_pred : list of str of length n_samples
+        y_pred : ndarray of str (dtype object) of shape (n_samples,)
             Tokens joined by ``""`` (character targets) or ``" "``; tokens
             outside the target vocabulary never occur, but the unknown token
             may (as ``"<unk>"``).
         """
         texts = self._check_sources(X)
-        return [self._join(self._tokens(ids)) for ids, _, _ in self._generate(texts)]
+        out = np.empty(len(texts), dtype=object)
+        out[:] = [self._join(self._tokens(ids)) for ids, _, _ in self._generate(texts)]
+        return out
 
     def score(self, X, y, sample_weight=None):
         """Corpus BLEU-4 of the predictions of ``X`` against the references ``y``.

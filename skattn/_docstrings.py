@@ -43,7 +43,9 @@ SECTIONS = {
     device : str, default="cpu"
         Torch device, e.g. ``"cuda"``.
     verbose : int, default=0
-        1 prints skorch's per-epoch table.""",
+        0: silent. 1: skorch's table after every epoch (losses, validation
+        scores, time). 2: also a progress bar over each epoch's batches, with
+        the time left (skorch's ``ProgressBar``, tqdm).""",
     "standardize_target": """\
     standardize_target : bool, default=True
         Train on each target centred and scaled to unit variance (the mean and
@@ -99,7 +101,8 @@ SECTIONS = {
     "explain_frame": """\
     explanation : pandas.DataFrame
         One row per (document, token position) with columns ``sample``
-        (position of the document in ``X``), ``position``, ``token`` (the
+        (the document's index label where ``X`` is a pandas Series or
+        DataFrame, else its position in ``X``), ``position``, ``token`` (the
         token as written), ``in_vocabulary`` (False for tokens the model reads
         as unknown), ``special`` (a special token such as ``[CLS]``; always
         False for skattn's own vocabularies, which have none) and ``weight``.
@@ -141,6 +144,10 @@ SECTIONS = {
         Seeds the output layer's initialization, shuffling and dropout.
     device : str, default="cpu"
     verbose : int, default=0
+        0: silent (Hugging Face's loading messages too). 1: the per-epoch
+        table (and the model's loading progress). 2: also a progress bar over
+        each epoch's batches with the time left: a CPU epoch of fine-tuning
+        takes minutes.
     **kwargs
         skorch's other parameters, routed by prefix: ``module__dropout``,
         ``optimizer__weight_decay``, ``iterator_train__*``, ``callbacks__*``.""",

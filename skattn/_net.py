@@ -33,7 +33,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import EarlyStopping, EpochScoring
+from skorch.callbacks import EarlyStopping, EpochScoring, ProgressBar
 from skorch.dataset import ValidSplit, unpack_data
 from skorch.helper import predefined_split
 from skorch.utils import is_dataset, noop, to_numpy, to_tensor
@@ -553,6 +553,9 @@ class AttentionNet(NeuralNet):
                 EarlyStopping(monitor="valid_loss", patience=self.n_iter_no_change,
                               load_best=True, sink=print if self.verbose else noop),
             ))
+        if self.verbose is not None and self.verbose >= 2:
+            # Per-batch progress with time left (tqdm); the epoch table follows.
+            callbacks.append(("progress_bar", ProgressBar()))
         return callbacks + self._extra_callbacks() + printer
 
     def _split_seed(self):

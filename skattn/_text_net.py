@@ -74,6 +74,28 @@ def explanation_frame(sample, position, token, in_vocabulary, special, weight, *
     return pd.DataFrame(columns)
 
 
+def finish_explanation(estimator, frame, X, texts, with_prediction):
+    """``explain``'s last step: ``sample`` as the caller's index (the index of
+    a Series or DataFrame ``X``; positions otherwise) and, on request, each
+    sample's prediction and its probability."""
+    positions = frame["sample"].to_numpy()
+    if with_prediction:
+        if not hasattr(estimator, "predict") or getattr(estimator, "objective_", None) in (
+                "multilabel", None):
+            raise ValueError(
+                "with_prediction=True needs a single-output classifier or regressor, got "
+                f"{type(estimator).__name__} (objective {getattr(estimator, 'objective_', None)!r})."
+            )
+        predicted = np.asarray(estimator.predict(texts))
+        if predicted.ndim == 1:
+            frame.insert(1, "prediction", predicted[positions])
+        if hasattr(estimator, "predict_proba"):
+            frame.insert(2, "probability", estimator.predict_proba(texts).max(axis=1)[positions])
+    if hasattr(X, "index") and hasattr(X, "iloc"):  # pandas: its index labels
+        frame["sample"] = np.asarray(X.index)[positions]
+    return frame
+
+
 def padded_layers(net, ids, real, n_layers, n_heads, layers_of_batch):
     """Per-layer, per-head self-attention of every document, zero-padded.
 
@@ -317,7 +339,8 @@ class TextAttentionNet(AttentionNet):
         return lambda outputs: outputs.log_softmax(-1).gather(-1, predicted).squeeze(-1)
 
     @fill_doc
-    def explain(self, X, method=None, *, classes=None, residual=True, n_steps=20):
+    def explain(self, X, method=None, *, classes=None, with_prediction=False, residual=True,
+                n_steps=20):
         """Per-token attention (or attribution) of each document, as a tidy DataFrame.
 
         Parameters
@@ -364,6 +387,9 @@ class TextAttentionNet(AttentionNet):
             ``"contribution"``, each class's contributions to its own logit
             (they sum, with ``intercept_[c]``, to the logit of class ``c``).
             Available for ``"attention"`` and ``"contribution"``.
+        with_prediction : bool, default=False
+            Add each sample's ``prediction`` (and, for classifiers, the
+            ``probability`` of the predicted class) as columns after ``sample``.
         residual : bool, default=True
             Rollout only: account for the residual connections as
             ``0.5 * A + 0.5 * I`` per layer. ``False`` takes the pure product
@@ -390,10 +416,11 @@ class TextAttentionNet(AttentionNet):
         if classes is None:
             weights = self._token_scores(ids, method, residual=residual, n_steps=n_steps)
             sample, position = np.nonzero(real)
-            return explanation_frame(
+            frame = explanation_frame(
                 sample, position, flat_tokens,
                 in_vocabulary=ids[real] != UNK_ID, special=False, weight=weights[real],
             )
+            return finish_explanation(self, frame, X, texts, with_prediction)
         if not hasattr(self, "classes_"):
             raise ValueError("classes= applies to classifiers, which have classes_.")
         if isinstance(classes, str) and classes == "all":
@@ -419,7 +446,8 @@ class TextAttentionNet(AttentionNet):
         ]
         frame = pd.concat(frames, ignore_index=True)
         # Per document, the classes in the order chosen, each in token order.
-        return frame.sort_values("sample", kind="stable", ignore_index=True)
+        frame = frame.sort_values("sample", kind="stable", ignore_index=True)
+        return finish_explanation(self, frame, X, texts, with_prediction)
 
     def attention_layers(self, X):
         """Per-layer, per-head self-attention weights of the Transformer encoder.

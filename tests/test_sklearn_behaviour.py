@@ -194,3 +194,40 @@ def test_types_users_expect(reviews):
     frame = alignment.to_frame()
     assert frame.shape == alignment.weights.shape
     assert frame.index.name == "target" and list(frame.columns) == alignment.source_tokens
+
+
+def test_explain_keeps_the_callers_index(reviews):
+    import pandas as pd
+
+    from skattn import AttentionEncoder
+
+    X, X_test, y, _ = reviews
+    clf = AttentionTextClassifier(max_epochs=1, random_state=0).fit(X[:300], y[:300])
+    series = pd.Series(X_test[:3], index=["a", "b", "c"])
+    explanation = clf.explain(series, with_prediction=True)
+    assert list(pd.unique(explanation["sample"])) == ["a", "b", "c"]
+    assert explanation.columns[:3].tolist() == ["sample", "prediction", "probability"]
+    by_label = explanation.groupby("sample")[["prediction", "probability"]].first()
+    np.testing.assert_array_equal(by_label.loc[["a", "b", "c"], "prediction"], clf.predict(series))
+    np.testing.assert_allclose(by_label.loc[["a", "b", "c"], "probability"],
+                               clf.predict_proba(series).max(1))
+    frame = pd.DataFrame({"text": X_test[:2]}, index=[10, 20])
+    assert set(clf.explain(frame)["sample"]) == {10, 20}
+    assert set(clf.explain(list(X_test[:2]))["sample"]) == {0, 1}  # positions for lists
+    encoder = AttentionEncoder(max_epochs=1).fit(X[:100])
+    with pytest.raises(ValueError, match="with_prediction=True needs"):
+        encoder.explain(X_test[:2], with_prediction=True)
+
+
+def test_verbose_levels(reviews, capsys):
+    X, _, y, _ = reviews
+    AttentionTextClassifier(max_epochs=1, verbose=0).fit(X[:200], y[:200])
+    quiet = capsys.readouterr()
+    assert quiet.out == "" and quiet.err == ""
+    AttentionTextClassifier(max_epochs=2, verbose=1).fit(X[:200], y[:200])
+    table = capsys.readouterr()
+    assert "train_loss" in table.out and "dur" in table.out and "batches" not in table.err
+    AttentionTextClassifier(max_epochs=1, verbose=2, batch_size=32).fit(X[:200], y[:200])
+    bar = capsys.readouterr()
+    assert "train_loss" in bar.out
+    assert "/7 [" in bar.err, "a per-batch progress bar over the 7 batches (200 / 32)"

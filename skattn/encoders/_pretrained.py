@@ -24,7 +24,7 @@ from .._explain import pooling_rollout
 from .._net import AttentionNet
 from .._skorch import PaddedBatchDataset
 from .._targets import TASKS, infer_task
-from .._text_net import explanation_frame, padded_layers
+from .._text_net import explanation_frame, finish_explanation, padded_layers
 from ..nn.pretrained import POOLINGS, PretrainedTextModule, import_transformers, load_failed
 from ..utils._validation import check_texts
 from ._attention import EncoderMixin
@@ -164,6 +164,7 @@ class PretrainedTextNet(AttentionNet):
             n_outputs=self.n_outputs_,
             pad_token_id=self.tokenizer_.pad_token_id,
             freeze_transformer=not self.fine_tune,
+            show_progress=bool(self.verbose),
         )
 
     # -- skorch hooks -----------------------------------------------------------
@@ -252,7 +253,8 @@ class PretrainedTextNet(AttentionNet):
         return layers, tokens
 
     @fill_doc
-    def explain(self, X, *, method="attention", layer=-1, head=None, residual=True):
+    def explain(self, X, *, method="attention", layer=-1, head=None, residual=True,
+                with_prediction=False):
         """Attention each token receives, per document, as a tidy DataFrame.
 
         With ``pooling="cls"`` a token's weight is the attention that the
@@ -279,6 +281,8 @@ class PretrainedTextNet(AttentionNet):
         residual : bool, default=True
             With ``method="rollout"``: account for the residual connections
             (``0.5 * A + 0.5 * I`` per layer).
+        with_prediction : bool, default=False
+            Classifier: add each sample's ``prediction`` and its ``probability``.
 
         Returns
         -------
@@ -340,7 +344,7 @@ class PretrainedTextNet(AttentionNet):
         if head == "all":
             extra["head"] = np.asarray(heads)[h_idx]
         unk = self.tokenizer_.unk_token_id
-        return explanation_frame(
+        frame = explanation_frame(
             b,
             t,
             self._token_strings(token_ids),
@@ -349,6 +353,7 @@ class PretrainedTextNet(AttentionNet):
             weight=received[b, l_idx, h_idx, t],
             **extra,
         )
+        return finish_explanation(self, frame, X, check_texts(X), with_prediction)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

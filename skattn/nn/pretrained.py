@@ -78,6 +78,37 @@ _ATTENTION_SWITCH = _SharedExclusiveLock()
 
 
 @contextmanager
+def _quiet(transformers, quiet):
+    """Within the block, no Hugging Face progress bars or info messages."""
+    if not quiet:
+        yield
+        return
+    logging = transformers.utils.logging
+    bars, level = logging.is_progress_bar_enabled(), logging.get_verbosity()
+    logging.disable_progress_bar()
+    logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        logging.set_verbosity(level)
+        if bars:
+            logging.enable_progress_bar()
+
+
+def _build_transformer(transformers, model_path, transformer_config):
+    """The Hugging Face model: from a stored configuration (untrained weights,
+    to be replaced), or loaded offline from ``model_path``."""
+    if transformer_config is not None:
+        config = dict(transformer_config)
+        config = transformers.AutoConfig.for_model(config.pop("model_type"), **config)
+        return transformers.AutoModel.from_config(config)
+    try:
+        return transformers.AutoModel.from_pretrained(model_path, local_files_only=True)
+    except (OSError, ValueError) as exc:
+        raise load_failed(model_path, exc) from exc
+
+
+@contextmanager
 def _eager_attention(model):
     """Run the block with the model's plain ("eager") attention, the only one
     that returns attention weights; the faster SDPA kernels come back after.
@@ -124,6 +155,8 @@ class PretrainedTextModule(nn.Module):
     freeze_transformer : bool, default=False
         Keep the pretrained weights fixed (and its dropout off), so that only
         the output layer learns.
+    show_progress : bool, default=False
+        Show Hugging Face's progress bars and messages while the model loads.
     transformer_config : dict, default=None
         Build the model from this configuration (``config.to_dict()``) with
         untrained weights instead of loading ``model_path``; how a saved model
@@ -131,22 +164,13 @@ class PretrainedTextModule(nn.Module):
     """
 
     def __init__(self, model_path, pooling="mean", n_outputs=None, dropout=0.1, pad_token_id=0,
-                 freeze_transformer=False, transformer_config=None):
+                 freeze_transformer=False, transformer_config=None, show_progress=False):
         super().__init__()
         if pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}.")
         transformers = import_transformers()
-        if transformer_config is not None:
-            config = dict(transformer_config)
-            config = transformers.AutoConfig.for_model(config.pop("model_type"), **config)
-            self.transformer = transformers.AutoModel.from_config(config)
-        else:
-            try:
-                self.transformer = transformers.AutoModel.from_pretrained(
-                    model_path, local_files_only=True
-                )
-            except (OSError, ValueError) as exc:
-                raise load_failed(model_path, exc) from exc
+        with _quiet(transformers, not show_progress):
+            self.transformer = _build_transformer(transformers, model_path, transformer_config)
         self.pooling = pooling
         self.pad_token_id = pad_token_id
         self.freeze_transformer = freeze_transformer

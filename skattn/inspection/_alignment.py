@@ -45,8 +45,9 @@ def plot_alignment(alignment, *, ax=None, cmap="Greys", annotate=False, title=No
         )
     import matplotlib.pyplot as plt
 
+    created = ax is None
     if ax is None:
-        width = 1.5 + 0.35 * max(len(source), 1)
+        width = 2.0 + 0.35 * max(len(source), 1)
         height = 1.5 + 0.3 * max(len(target), 1)
         _, ax = plt.subplots(figsize=(width, height))
     image = ax.imshow(weights, cmap=cmap, vmin=0.0, vmax=1.0, aspect="auto")
@@ -63,4 +64,7 @@ def plot_alignment(alignment, *, ax=None, cmap="Greys", annotate=False, title=No
     ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="attention")
     if title is not None:
         ax.set_title(title)
+    if created:
+        # Room for the tick labels and the y-label, which the default margins clip.
+        ax.figure.tight_layout()
     return ax

@@ -93,7 +93,7 @@ class HighlightedText(str):
 
 
 def highlight_html(explanation, *, samples=None, captions=None, color=(220, 50, 32),
-                   negative_color=(33, 102, 172), hide_special=False):
+                   negative_color=(33, 102, 172), hide_special=False, merge_pieces=False):
     """Highlight each token by its weight (attention or a signed score), as HTML.
 
     Parameters
@@ -115,6 +115,9 @@ def highlight_html(explanation, *, samples=None, captions=None, color=(220, 50, 
     hide_special : bool, default=False
         Leave out tokens marked ``special`` (a pretrained model's [CLS] and
         [SEP]), which would otherwise take much of the scale.
+    merge_pieces : bool, default=False
+        Join WordPiece continuations (``"##"`` tokens) to the token before
+        them, shown as one word whose weight is the sum of its pieces'.
 
     Returns
     -------
@@ -143,8 +146,11 @@ def highlight_html(explanation, *, samples=None, captions=None, color=(220, 50, 
         spans = []
         if rows is not None:
             rows = rows.sort_values("position")
-            top = rows["weight"].abs().max()
-            for token, weight in zip(rows["token"], rows["weight"]):
+            pairs = list(zip(rows["token"].astype(str), rows["weight"].astype(float)))
+            if merge_pieces:
+                pairs = _merge_word_pieces(pairs)
+            top = max((abs(w) for _, w in pairs), default=0.0)
+            for token, weight in pairs:
                 alpha = 0.0 if top <= 0 else abs(float(weight)) / float(top)
                 r, g, b = color if weight >= 0 else negative_color
                 spans.append(
@@ -160,6 +166,18 @@ def highlight_html(explanation, *, samples=None, captions=None, color=(220, 50, 
             f'<div class="skattn-doc" style="margin: 0.4em 0; line-height: 1.8">{caption}{body}</div>'
         )
     return HighlightedText("\n".join(blocks))
+
+
+def _merge_word_pieces(pairs):
+    """(token, weight) pairs with "##" continuations joined to the token before."""
+    merged = []
+    for token, weight in pairs:
+        if token.startswith("##") and merged:
+            previous, total = merged[-1]
+            merged[-1] = (previous + token[2:], total + weight)
+        else:
+            merged.append((token, weight))
+    return merged
 
 
 def _swatch(rgb):

@@ -26,6 +26,7 @@ estimator encodes its own target, as sequence-to-sequence does).
 """
 
 import copy
+import inspect
 from collections.abc import Mapping
 from contextlib import contextmanager
 from numbers import Integral, Real
@@ -37,6 +38,7 @@ from skorch.callbacks import EarlyStopping, EpochScoring, ProgressBar
 from skorch.dataset import ValidSplit, unpack_data
 from skorch.helper import predefined_split
 from skorch.utils import is_dataset, noop, to_numpy, to_tensor
+from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
@@ -116,6 +118,34 @@ def _check_device(device, owner):
         )
 
 
+def _complete_signature(cls):
+    """Give ``cls.__init__`` its full signature: every parameter that
+    ``get_params`` reports, with the default a fresh instance has (skorch's
+    arguments and the defaults ``_init_net`` fills in, e.g. ``module``,
+    ``iterator_train``, ``module__dropout``), as keyword-only parameters.
+
+    scikit-learn reads the signature to tell the parameters a user changed
+    from the defaults (its text and HTML repr); the ``**kwargs`` that carry
+    skorch's arguments would otherwise count as changed, all of them.
+    """
+    init = cls.__dict__.get("__init__")
+    if init is None:
+        return
+    try:
+        fresh = cls()
+    except Exception:  # an __init__ with required arguments: leave it as written
+        return
+    signature = inspect.signature(init)
+    written = [p for p in signature.parameters.values() if p.kind != p.VAR_KEYWORD]
+    var_keyword = [p for p in signature.parameters.values() if p.kind == p.VAR_KEYWORD]
+    names = {p.name for p in written}
+    extra = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=value)
+        for name, value in fresh.get_params(deep=False).items() if name not in names
+    ]
+    init.__signature__ = signature.replace(parameters=written + extra + var_keyword)
+
+
 def _has_task(*tasks):
     """``available_if`` check: the estimator's ``_task`` is one of ``tasks``."""
     return lambda self: self._task in tasks
@@ -145,6 +175,25 @@ class AttentionNet(NeuralNet):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _complete_signature(cls)
+
+    # scikit-learn's repr (parameters that differ from their defaults only),
+    # not skorch's listing of the module.
+    __repr__ = BaseEstimator.__repr__
+
+    def _get_params_html(self, deep=True, doc_link=""):
+        # scikit-learn's HTML repr lists deep parameters; for a skorch net those
+        # are the internals of its default callbacks (callbacks__print_log__*),
+        # which no user set: list the estimator's own parameters.
+        return super()._get_params_html(deep=False, doc_link=doc_link)
+
+    def _get_param_names(self):
+        """skorch's parameter names, less its private bookkeeping
+        (``_params_to_validate``, rebuilt by ``__init__`` from the arguments)."""
+        return [name for name in super()._get_param_names() if not name.startswith("_")]
 
     def __getattr__(self, name):
         # Only called for attributes that are not there: a learned attribute

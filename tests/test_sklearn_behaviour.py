@@ -231,3 +231,24 @@ def test_verbose_levels(reviews, capsys):
     bar = capsys.readouterr()
     assert "train_loss" in bar.out
     assert "/7 [" in bar.err, "a per-batch progress bar over the 7 batches (200 / 32)"
+
+
+def test_scikit_learn_repr():
+    import re
+
+    from sklearn.base import clone
+    from sklearn.pipeline import make_pipeline
+
+    assert repr(AttentionTextClassifier(max_epochs=2)) == "AttentionTextClassifier(max_epochs=2)"
+    assert repr(FeatureAttentionRegressor()) == "FeatureAttentionRegressor()"
+    changed = AttentionTextClassifier(max_epochs=2, module__dropout=0.3)
+    assert "module__dropout=0.3" in repr(changed) and "iterator_train" not in repr(changed)
+    pipe = repr(make_pipeline(AttentionTextClassifier(max_epochs=2)))
+    assert "_params_to_validate" not in pipe and "AttentionTextClassifier(max_epochs=2)" in pipe
+    html = changed._repr_html_()
+    user_set = re.findall(r'<tr class="user-set">.*?<td class="param">(.*?)</td>', html, re.S)
+    assert user_set == ["max_epochs", "module__dropout"]
+    # get_params still holds everything clone needs.
+    params = changed.get_params()
+    assert {"module", "criterion", "iterator_train", "module__dropout"} <= set(params)
+    assert clone(changed).get_params()["module__dropout"] == 0.3

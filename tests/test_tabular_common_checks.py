@@ -40,7 +40,6 @@ def expected_failed_checks(estimator):
         "check_sample_weight_equivalence_on_dense_data": SGD_WEIGHTS,
         "check_no_attributes_set_in_init": SKORCH_INIT,
         "check_do_not_raise_errors_in_init_or_set_params": SKORCH_SET_PARAMS,
-        "check_set_params": SKORCH_SET_PARAMS,
     }
 
 

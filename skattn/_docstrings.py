@@ -15,6 +15,24 @@ __all__ = ["fill_doc", "SECTIONS"]
 _PLACEHOLDER = re.compile(r"^([ \t]*)%\((\w+)\)s[ \t]*$", re.M)
 
 SECTIONS = {
+    "early_stopping_params": """\
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified for
+        classifiers, drawn from ``random_state``), stop when the validation
+        loss has not improved for ``n_iter_no_change`` epochs, and restore the
+        weights of the best epoch, as scikit-learn's ``MLPClassifier`` does.
+        Not together with ``train_split``.
+    validation_fraction : float in (0, 1), default=0.1
+        With ``early_stopping``: the share of the data held out.
+    n_iter_no_change : int, default=3
+        With ``early_stopping``: epochs without improvement before stopping.""",
+    "class_weight_param": """\
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss, as in scikit-learn: a dict
+        ``{label: weight}``, or ``"balanced"`` (``n_samples / (n_classes *
+        count)``), stored as ``class_weight_`` in ``classes_`` order. (Weights
+        can also be given as ``criterion__weight``, an array in ``classes_``
+        order.)""",
     # Training parameters of every skorch-based estimator.
     "training_params": """\
     train_split : None, float, (X_valid, y_valid) or callable, default=None
@@ -25,16 +43,7 @@ SECTIONS = {
         ``(X_valid, y_valid)`` (documents and labels, as for ``fit``) is used
         as it is; or skorch's split, e.g. ``skorch.dataset.ValidSplit(0.1)``.
         None trains on all of ``X``.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training data (stratified for
-        classifiers, drawn from ``random_state``), stop when the validation
-        loss has not improved for ``n_iter_no_change`` epochs, and restore the
-        weights of the best epoch, as scikit-learn's ``MLPClassifier`` does.
-        Not together with ``train_split``.
-    validation_fraction : float in (0, 1), default=0.1
-        With ``early_stopping``: the share of the data held out.
-    n_iter_no_change : int, default=3
-        With ``early_stopping``: epochs without improvement before stopping.
+    %(early_stopping_params)s
     callbacks : list of skorch callbacks, default=None
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialization, shuffling and dropout during ``fit``
@@ -130,17 +139,7 @@ SECTIONS = {
         A validation set: a share of the training data, a pair of raw
         documents and labels, or skorch's split (see the from-scratch
         estimators).
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training data (stratified for
-        classifiers, drawn from ``random_state``), stop when the validation
-        loss has not improved for ``n_iter_no_change`` epochs, and restore the
-        weights of the best epoch, as scikit-learn's ``MLPClassifier`` does.
-        Not together with ``train_split``.
-    validation_fraction : float in (0, 1), default=0.1
-        With ``early_stopping``: the share of the data held out.
-    n_iter_no_change : int, default=3
-        With ``early_stopping``: epochs without improvement before stopping.
-
+    %(early_stopping_params)s
     callbacks : list of skorch callbacks, default=None
     random_state : int, RandomState instance or None, default=None
         Seeds the output layer's initialization, shuffling and dropout.
@@ -215,7 +214,9 @@ SECTIONS = {
 
 def _section(match):
     indent, name = match.groups()
-    return textwrap.indent(textwrap.dedent(SECTIONS[name]), indent)
+    # A section may name other sections: fill those first.
+    body = _PLACEHOLDER.sub(_section, textwrap.dedent(SECTIONS[name]))
+    return textwrap.indent(body, indent)
 
 
 def fill_doc(obj):

@@ -539,12 +539,7 @@ class PretrainedTextClassifier(ClassifierMixin, PretrainedTextNet):
     fine_tune : bool, default=True
         Train the pretrained weights too; False trains the output layer only.
     %(pretrained_training_params)s
-    class_weight : dict, "balanced" or None, default=None
-        Weights of the classes in the loss, as in scikit-learn: a dict
-        ``{label: weight}``, or ``"balanced"`` (``n_samples / (n_classes *
-        count)``), stored as ``class_weight_`` in ``classes_`` order. (Weights
-        can also be given as ``criterion__weight``, an array in ``classes_``
-        order.)
+    %(class_weight_param)s
     classes : array-like, default=None
         The labels, if they should not be inferred from ``y``.
 

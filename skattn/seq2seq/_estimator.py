@@ -12,6 +12,7 @@ from skorch.utils import is_dataset
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat import Interval, StrOptions
+from .._docstrings import fill_doc
 from .._net import AttentionNet
 from .._skorch import trim_padding
 from ..feature_extraction import SequenceVectorizer
@@ -81,6 +82,7 @@ class Seq2SeqDataset(Dataset):
         return X, (torch.zeros(len(X["source"])) if y is None else trim_padding(y, PAD_ID))
 
 
+@fill_doc
 class AttentionSeq2Seq(AttentionNet):
     """Attention encoder-decoder (Bahdanau et al., 2015) on raw texts.
 
@@ -129,16 +131,7 @@ class AttentionSeq2Seq(AttentionNet):
         (records ``valid_loss``, computed with teacher forcing), a float share
         of the pairs, or a pair ``(X_valid, y_valid)`` of source and target
         texts. None trains on all the data.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training data (stratified for
-        classifiers, drawn from ``random_state``), stop when the validation
-        loss has not improved for ``n_iter_no_change`` epochs, and restore the
-        weights of the best epoch, as scikit-learn's ``MLPClassifier`` does.
-        Not together with ``train_split``.
-    validation_fraction : float in (0, 1), default=0.1
-        With ``early_stopping``: the share of the data held out.
-    n_iter_no_change : int, default=3
-        With ``early_stopping``: epochs without improvement before stopping.
+    %(early_stopping_params)s
     callbacks : list of skorch callbacks, default=None
         Added to the default ``gradient_clip``
         (:class:`skorch.callbacks.GradientNormClipping` at norm 5; tune with

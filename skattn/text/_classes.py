@@ -40,12 +40,7 @@ class AttentionTextClassifier(ClassifierMixin, TextAttentionNet):
     optimizer : torch optimizer class, default=torch.optim.Adam
         Its arguments go through ``optimizer__*`` (e.g. ``optimizer__weight_decay``).
     %(training_params)s
-    class_weight : dict, "balanced" or None, default=None
-        Weights of the classes in the loss, as in scikit-learn: a dict
-        ``{label: weight}``, or ``"balanced"`` (``n_samples / (n_classes *
-        count)``), stored as ``class_weight_`` in ``classes_`` order. (Weights
-        can also be given as ``criterion__weight``, an array in ``classes_``
-        order.)
+    %(class_weight_param)s
     classes : array-like, default=None
         The labels, if they should not be inferred from ``y``.
     %(text_kwargs)s

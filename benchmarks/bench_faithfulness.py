@@ -11,7 +11,16 @@ leave-one-token-out occlusion (captum's ``FeatureAblation`` over each token's
 embedding). It prints a Markdown table and writes it to
 ``docs/benchmarks_faithfulness.md`` with the machine and the load average.
 
+With ``--tasc`` it also trains the classifier with TaSc-lin score scaling
+(Chrysostomou & Aletras, 2021), a training option meant to make the attention
+weights themselves more faithful: the pooling weights ``a_t`` are scaled by a
+learned, non-contextual score of each token, ``s_t = u . e_t``, and the
+document vector is ``sum_t a_t s_t e_t``; the explanation is ``a_t s_t``. It
+reports that model's accuracy and the faithfulness of its scaled weights, to
+decide whether the option is worth shipping (it is defined here, not in skattn).
+
     python benchmarks/bench_faithfulness.py            # about 2 minutes on 2 cores
+    python benchmarks/bench_faithfulness.py --tasc     # and the TaSc-lin evaluation
     python benchmarks/bench_faithfulness.py --quick    # smoke run, writes nothing
 """
 
@@ -26,10 +35,35 @@ from sklearn.model_selection import train_test_split
 from _common import DATA, ROOT, machine, set_threads
 from skattn import AttentionTextClassifier
 from skattn.inspection import eraser_scores
+from skattn.nn import TextAttentionModule
 
 DOCS = ROOT / "docs" / "benchmarks_faithfulness.md"
 DATASETS = {"MR": "mr_sentence_polarity.csv", "SUBJ": "subjectivity.csv", "SMS": "sms_spam.csv"}
 METHODS = ("attention", "contribution", "gradient", "integrated_gradients", "rollout", "random")
+
+
+class TaScTextModule(TextAttentionModule):
+    """TaSc-lin: pooling weights scaled by a learned score of each token's
+    embedding, ``s_t = u . e_t``; the scaled weights ``a_t s_t`` are the
+    module's "pooling" weights (what ``explain(method="attention")`` shows)."""
+
+    def __init__(self, vocab_size, n_outputs, **params):
+        super().__init__(vocab_size, n_outputs, **params)
+        self.scale = torch.nn.Linear(self.encoder.embedding.embedding_dim, 1, bias=False)
+
+    def _pool(self, x, embedded=None):
+        _, weights = self.encoder(x, need_weights=True, embedded=embedded)  # a_t: (B, T)
+        e = self.encoder.embedding(x) if embedded is None else embedded  # (B, T, D)
+        scaled = weights["pooling"] * self.scale(e).squeeze(-1)  # a_t s_t
+        return (scaled.unsqueeze(-1) * self.encoder.dropout(e)).sum(1), {"pooling": scaled}
+
+    def forward(self, x, embedded=None):
+        pooled, _ = self._pool(x, embedded)
+        return self.head(self.encoder.dropout(pooled))
+
+    def forward_with_weights(self, x):
+        pooled, weights = self._pool(x)
+        return self.head(pooled), weights
 
 
 def _captum_methods():
@@ -75,6 +109,21 @@ def _captum_methods():
     return {"captum IntegratedGradients": captum_ig, "captum occlusion": captum_occlusion}
 
 
+def run_tasc(name, n_docs, max_epochs=None):
+    """Accuracy of the TaSc-lin classifier and the faithfulness of its scaled weights."""
+    frame = pd.read_csv(DATA / DATASETS[name])
+    X_train, X_test, y_train, y_test = train_test_split(
+        frame["text"].tolist(), frame["label"].to_numpy(), test_size=0.2, random_state=0,
+        stratify=frame["label"],
+    )
+    params = {} if max_epochs is None else {"max_epochs": max_epochs}
+    clf = AttentionTextClassifier(random_state=0, module=TaScTextModule, **params)
+    clf.fit(X_train, y_train)
+    accuracy = float(np.mean(clf.predict(X_test) == y_test))
+    table = eraser_scores(clf, X_test[:n_docs], methods=("attention", "random"), random_state=0)
+    return table.loc["attention"], accuracy
+
+
 def run(name, n_docs, max_epochs=None):
     frame = pd.read_csv(DATA / DATASETS[name])
     X_train, X_test, y_train, y_test = train_test_split(
@@ -97,6 +146,7 @@ def main():
     parser.add_argument("--docs", type=int, default=400, help="held-out documents scored")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="smoke run; writes nothing")
+    parser.add_argument("--tasc", action="store_true", help="also evaluate TaSc-lin training")
     args = parser.parse_args()
     set_threads(args.threads)
     names = ["MR"] if args.quick else list(DATASETS)
@@ -121,6 +171,31 @@ def main():
     table = "\n".join(lines) + "\n"
     print()
     print(table)
+    tasc = ""
+    if args.tasc:
+        rows = [
+            "| data | default: accuracy | TaSc-lin: accuracy | default attention: comp. / suff. "
+            "| TaSc-lin scaled weights: comp. / suff. | contribution (default model): comp. / suff. |",
+            "|---|---|---|---|---|---|",
+        ]
+        for name, note in zip(names, notes):
+            scores, accuracy = run_tasc(name, n_docs, max_epochs=1 if args.quick else None)
+            default = result[result["data"] == name].set_index("method")
+            rows.append(
+                f"| {name} | {note.split('accuracy ')[1].split(',')[0]} | {accuracy:.3f} | "
+                f"{default.loc['attention', 'comprehensiveness']:.3f} / "
+                f"{default.loc['attention', 'sufficiency']:.3f} | "
+                f"{scores['comprehensiveness']:.3f} / {scores['sufficiency']:.3f} | "
+                f"{default.loc['contribution', 'comprehensiveness']:.3f} / "
+                f"{default.loc['contribution', 'sufficiency']:.3f} |"
+            )
+            print(rows[-1], flush=True)
+        tasc = (
+            "\n## TaSc-lin score scaling, evaluated\n\n"
+            "`--tasc`: the same classifier trained with TaSc-lin (attention weights scaled "
+            "by a learned score of each token's embedding; the explanation is the scaled "
+            "weights), same split and documents:\n\n" + "\n".join(rows) + "\n"
+        )
     if args.quick:
         return
     DOCS.write_text(
@@ -138,7 +213,7 @@ def main():
         "baseline, 20 `riemann_middle` steps, as skattn's) and leave-one-token-out "
         "occlusion (`FeatureAblation`, one group per token), both explaining the predicted "
         "class's log-probability.\n\n"
-        + "; ".join(notes) + ".\n\n" + table
+        + "; ".join(notes) + ".\n\n" + table + tasc
     )
     print(f"wrote {DOCS}")
 

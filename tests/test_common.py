@@ -4,7 +4,6 @@ GPU-to-CPU loading, the global RNG left alone, inference from 8 threads,
 GridSearchCV(n_jobs=2), the bad-input matrix, and Dask as an optional extra."""
 
 import importlib.util
-import io
 
 import numpy as np
 import pytest

@@ -168,10 +168,13 @@ def test_types_users_expect(reviews):
     from sklearn.exceptions import NotFittedError
 
     import skattn
-    from skattn import AttentionSeq2Seq, PretrainedTextClassifier, PretrainedTextEncoder  # noqa: F401
+    from skattn import AttentionSeq2Seq
     from skattn.datasets import make_dates
 
     assert {"PretrainedTextEncoder", "PretrainedTextClassifier"} <= set(skattn.__all__)
+    from skattn.encoders import PretrainedTextEncoder
+
+    assert skattn.PretrainedTextEncoder is PretrainedTextEncoder
     for estimator, name in [(AttentionTextClassifier(), "token_attention_"),
                             (AttentionTextClassifier(), "classes_"),
                             (FeatureAttentionClassifier(), "feature_importances_")]:

@@ -1,7 +1,7 @@
 """skattn: scikit-learn compatible attention estimators."""
 
 from .encoders import AttentionEncoder, PretrainedTextClassifier, PretrainedTextEncoder
-from .feature_extraction import SequenceVectorizer
+from .feature_extraction import HashingSequenceVectorizer, SequenceVectorizer
 from .seq2seq import AttentionSeq2Seq
 from .tabular import FeatureAttentionClassifier, FeatureAttentionRegressor
 from .text import AttentionTextClassifier, AttentionTextRegressor
@@ -15,6 +15,7 @@ __all__ = [
     "AttentionTextRegressor",
     "FeatureAttentionClassifier",
     "FeatureAttentionRegressor",
+    "HashingSequenceVectorizer",
     "PretrainedTextClassifier",
     "PretrainedTextEncoder",
     "SequenceVectorizer",

@@ -94,7 +94,7 @@ SECTIONS = {
         :class:`skattn.nn.SequenceEncoder`), ``optimizer__*``,
         ``iterator_train__*``, ``callbacks__*``, and ``warm_start``.""",
     "text_attributes": """\
-    vectorizer_ : SequenceVectorizer
+    vectorizer_ : SequenceVectorizer or HashingSequenceVectorizer
         The fitted vectorizer.
     module_ : torch.nn.Module
         The trained :class:`skattn.nn.TextAttentionModule`.
@@ -105,7 +105,14 @@ SECTIONS = {
         it receives over its occurrences in the training documents, sorted
         descending (index: token; name ``"attention"``). Rare tokens in short
         documents rank high by chance: see
-        :func:`skattn.inspection.top_tokens` to filter by count.""",
+        :func:`skattn.inspection.top_tokens` to filter by count. Computed on
+        the documents of the last ``fit`` or ``partial_fit`` call. With a
+        :class:`~skattn.feature_extraction.HashingSequenceVectorizer` the
+        index holds the documents' own token strings, so tokens that share a
+        hash bucket (and so one embedding) still appear under their own names.
+    token_counts_ : pandas.Series
+        Occurrences of each token of ``token_attention_`` (same index and
+        order) in those documents (name ``"count"``).""",
     # The explain() schema of every text-like estimator.
     "explain_frame": """\
     explanation : pandas.DataFrame

@@ -11,7 +11,7 @@ runs::
     learn the input state      _fit_input(X, y)           (not when continuing)
     encode X                   _encode_input(X)
     train                      skorch's loop on _training_data(X, y)
-    record what was attended   _after_fit(X, y)
+    record what was attended   _after_fit(X, y, inputs)
 
 Each step that differs between estimators is a hook declared here; the ones
 without a sensible default raise ``NotImplementedError``. Prediction goes
@@ -280,10 +280,11 @@ class AttentionNet(NeuralNet):
         """The ``(X, y)`` that skorch's loop trains on, from encoded ``X`` and ``y``."""
         return X, y
 
-    def _after_fit(self, X, y):
+    def _after_fit(self, X, y, inputs):
         """Called with the encoded training ``X`` and ``y`` when training has
-        ended (None where nothing was trained), e.g. to record the mean
-        attention per token; nothing by default."""
+        ended (None where nothing was trained) and ``inputs``, the validated
+        ``X`` before encoding, e.g. to record the mean attention per token;
+        nothing by default."""
 
     def _extra_callbacks(self):
         """Default callbacks of this estimator beside skattn's common ones."""
@@ -344,21 +345,21 @@ class AttentionNet(NeuralNet):
 
     def _fit(self, X, y, *, continuing, sample_weight=None):
         self._validate_hyperparameters()
-        X = self._validate_input(X, training=True, reset=not continuing)
-        target = self._encode_target(y, len(X), continuing=continuing)
+        inputs = self._validate_input(X, training=True, reset=not continuing)
+        target = self._encode_target(y, len(inputs), continuing=continuing)
         if not continuing:
-            self._fit_input(X, target)
+            self._fit_input(inputs, target)
         if not self._trains():
             with seeded(self.random_state, self.device):
                 self.initialize()
             X = target = None
         else:
-            X = self._encode_input(X)
+            X = self._encode_input(inputs)
             X_train, y_train = self._training_data(X, target)
             if sample_weight is not None:
                 X_train = self._with_sample_weight(X_train, sample_weight, len(X))
             self._train(X_train, y_train)
-        self._after_fit(X, target)
+        self._after_fit(X, target, inputs)
         return self
 
     def _with_sample_weight(self, X, sample_weight, n_samples):

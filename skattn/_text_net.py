@@ -14,6 +14,7 @@ estimator (these and the pretrained ones) one ``explain`` table and one
 per-layer weights layout.
 """
 
+from itertools import chain
 from numbers import Integral
 
 import numpy as np
@@ -180,7 +181,7 @@ class TextAttentionNet(AttentionNet):
 
     def _module_params(self):
         return dict(
-            vocab_size=len(self.vectorizer_.vocabulary_),
+            vocab_size=self.vectorizer_.n_ids_,
             n_outputs=self.n_outputs_,
             encoder=self.encoder,
             attention=self.attention,
@@ -190,27 +191,29 @@ class TextAttentionNet(AttentionNet):
             padding_idx=PAD_ID,
         )
 
-    def _after_fit(self, X, y):
+    def _after_fit(self, X, y, inputs):
         weights = self._pooling_weights(X)  # (n, T), or (n, K, T) label-wise
+        codes, names = self._token_codes(X, inputs)
+        real = X != PAD_ID
         if weights.ndim == 3:
             # Each class's query, read on the training documents of that class
             # (where its weights say what the class was recognised by).
             members = np.asarray(y)
             members = members > 0.5 if members.ndim == 2 else (
                 members[:, None] == np.arange(len(self.classes_))[None, :])
-            self.class_token_attention_ = pd.DataFrame(
-                {c: self._mean_per_token(X[members[:, k]], weights[members[:, k], k])
-                 for k, c in enumerate(self.classes_)}
-            ).fillna(0.0)
+            self.class_token_attention_ = pd.DataFrame({
+                c: self._mean_per_token(codes[m], real[m], weights[m, k], names)[0]
+                for k, c in enumerate(self.classes_) for m in [members[:, k]]
+            }).fillna(0.0)
             self.class_token_attention_.columns.name = "class"
             weights = weights.mean(1)  # each class's weights sum to 1: so does the mean
-        series = self._mean_per_token(X, weights).rename("attention")
-        self.token_attention_ = series.sort_values(ascending=False, kind="stable")
+        mean, count = self._mean_per_token(codes, real, weights, names)
+        order = np.argsort(-mean.to_numpy(), kind="stable")
+        self.token_attention_ = mean.iloc[order].rename("attention")
+        self.token_counts_ = count.iloc[order].rename("count")
         if hasattr(self, "class_token_attention_"):
             self.class_token_attention_ = self.class_token_attention_.reindex(
                 self.token_attention_.index, fill_value=0.0)
-
-    # -- attention --------------------------------------------------------------
 
     def _contribution_applies(self):
         """Whether the output splits exactly into per-token contributions."""
@@ -232,36 +235,50 @@ class TextAttentionNet(AttentionNet):
             np.zeros(shape, dtype=np.float32),
         )
 
-    def _mean_per_token(self, ids, weights):
-        """Mean of ``weights`` (n, T) over each vocabulary token's occurrences in
-        ``ids``, for the tokens that occur (a Series indexed by token)."""
-        real = ids != PAD_ID
-        n_tokens = len(self.vectorizer_.index_to_token_)
-        total = np.bincount(ids[real], weights=weights[real], minlength=n_tokens)
-        count = np.bincount(ids[real], minlength=n_tokens)
-        seen = count > 0
-        return pd.Series(
-            total[seen] / count[seen],
-            index=pd.Index(self.vectorizer_.index_to_token_[seen], name="token"),
+    def _token_codes(self, ids, texts):
+        """A code per position of the id rows ``ids`` (n, T) and the token of
+        each code: the ids themselves and ``index_to_token_`` with a
+        vocabulary; for a vectorizer without one (hashing, whose ids tokens
+        may share) the documents' own token strings, numbered in order of
+        appearance."""
+        names = getattr(self.vectorizer_, "index_to_token_", None)
+        if names is not None:
+            return ids, names
+        flat = np.fromiter(
+            chain.from_iterable(self.vectorizer_.tokenize(texts)), dtype=object,
+            count=int((ids != PAD_ID).sum()),
         )
+        codes_flat, names = pd.factorize(flat)
+        codes = np.zeros(ids.shape, dtype=np.int64)
+        codes[ids != PAD_ID] = codes_flat
+        return codes, np.asarray(names, dtype=object)
+
+    @staticmethod
+    def _mean_per_token(codes, real, weights, names):
+        """Mean of ``weights`` (n, T) over each token's occurrences (its code in
+        ``codes`` at the ``real`` positions), for the tokens that occur: two
+        Series indexed by token, the means and the occurrence counts."""
+        total = np.bincount(codes[real], weights=weights[real], minlength=len(names))
+        count = np.bincount(codes[real], minlength=len(names))
+        seen = count > 0
+        index = pd.Index(names[seen], name="token")
+        return pd.Series(total[seen] / count[seen], index=index), pd.Series(count[seen], index=index)
 
     def __getstate__(self):
         # token_attention_ travels as plain arrays, so that persistence formats
         # without pandas support (skops) can store the estimator.
         state = super().__getstate__()
-        if isinstance(state.get("token_attention_"), pd.Series):
-            series = state.pop("token_attention_")
-            state["_token_attention_arrays"] = (
-                series.index.to_numpy(dtype=object), series.to_numpy()
-            )
+        for name in ("token_attention_", "token_counts_"):
+            if isinstance(state.get(name), pd.Series):
+                series = state.pop(name)
+                state[f"_{name}arrays"] = (series.index.to_numpy(dtype=object), series.to_numpy())
         return state
 
     def __setstate__(self, state):
-        if "_token_attention_arrays" in state:
-            tokens, values = state.pop("_token_attention_arrays")
-            state["token_attention_"] = pd.Series(
-                values, index=pd.Index(tokens, name="token"), name="attention"
-            )
+        for name, values in (("token_attention_", "attention"), ("token_counts_", "count")):
+            if f"_{name}arrays" in state:
+                tokens, data = state.pop(f"_{name}arrays")
+                state[name] = pd.Series(data, index=pd.Index(tokens, name="token"), name=values)
         super().__setstate__(state)
 
     def _token_scores(self, ids, method="attention", *, residual=True, n_steps=20):

@@ -178,7 +178,7 @@ class AttentionEncoder(EncoderMixin, TextAttentionNet):
     def _training_data(self, X, y):
         if self.objective_ != "masked_tokens":
             return X, y
-        n_tokens = len(self.vectorizer_.vocabulary_)
+        n_tokens = self.vectorizer_.n_ids_
         self.n_outputs_ = n_tokens
         return _MaskedTokenDataset(X, mask_id=n_tokens, vocab_size=n_tokens, rate=self.mask_rate), None
 
@@ -201,8 +201,8 @@ class AttentionEncoder(EncoderMixin, TextAttentionNet):
             return MaskedTokenLoss
         return super()._default_criterion()
 
-    def _after_fit(self, X, y):
-        super()._after_fit(X, y)
+    def _after_fit(self, X, y, inputs):
+        super()._after_fit(X, y, inputs)
         self.n_components_ = self.module_.encoder.output_dim
 
     # -- transforming --------------------------------------------------------

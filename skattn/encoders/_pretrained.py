@@ -501,7 +501,7 @@ class PretrainedTextEncoder(EncoderMixin, PretrainedTextNet):
             return self
         return super().initialize_optimizer(*args, **kwargs)
 
-    def _after_fit(self, X, y):
+    def _after_fit(self, X, y, inputs):
         self.n_components_ = self.module_.output_dim
 
     def transform(self, X):

@@ -1,5 +1,5 @@
 """Text -> token-id arrays for sequence models (no torch)."""
 
-from ._sequence import SequenceVectorizer
+from ._sequence import HashingSequenceVectorizer, SequenceVectorizer
 
-__all__ = ["SequenceVectorizer"]
+__all__ = ["SequenceVectorizer", "HashingSequenceVectorizer"]

@@ -40,8 +40,7 @@ def top_tokens(estimator, n=20, *, min_count=5, by_class=False):
         occurrences in that class's documents) and ``count``, sorted by class
         (in ``classes_`` order), then attention.
     """
-    vectorizer = estimator.vectorizer_
-    counts = pd.Series(vectorizer.token_counts_, index=vectorizer.index_to_token_)
+    counts = estimator.token_counts_
     if by_class:
         per_class = getattr(estimator, "class_token_attention_", None)
         if per_class is None:

@@ -103,7 +103,7 @@ class FeatureAttentionNet(AttentionNet):
             attention=self.attention,
         )
 
-    def _after_fit(self, X, y):
+    def _after_fit(self, X, y, inputs):
         mean = self._pooling_weights(X).astype(np.float64).mean(axis=0)
         self.feature_importances_ = mean / mean.sum()
 

@@ -51,10 +51,22 @@ SECTIONS = {
         reproducible.
     device : str, default="cpu"
         Torch device, e.g. ``"cuda"``.
+    %(accelerator_param)s
     verbose : int, default=0
         0: silent. 1: skorch's table after every epoch (losses, validation
         scores, time). 2: also a progress bar over each epoch's batches, with
         the time left (skorch's ``ProgressBar``, tqdm).""",
+    "accelerator_param": """\
+    accelerator : accelerate.Accelerator, default=None
+        Train through Hugging Face Accelerate: data-parallel over the
+        processes that ``torchrun`` or ``accelerate launch`` starts (each
+        trains on its shard of every epoch's batches, ``batch_size`` per
+        process, gradients all-reduced, identical parameters everywhere),
+        and mixed precision (``Accelerator(mixed_precision="bf16")``, also on
+        CPU). ``device`` must be the accelerator's (``device=accelerator.device``).
+        Inference runs whole in each process; ``clone`` and searches share
+        the one accelerator. See README, "Scaling out". Not saved by
+        :func:`skattn.io.save`.""",
     "standardize_target": """\
     standardize_target : bool, default=True
         Train on each target centred and scaled to unit variance (the mean and
@@ -151,6 +163,7 @@ SECTIONS = {
     random_state : int, RandomState instance or None, default=None
         Seeds the output layer's initialization, shuffling and dropout.
     device : str, default="cpu"
+    %(accelerator_param)s
     verbose : int, default=0
         0: silent (Hugging Face's loading messages too). 1: the per-epoch
         table (and the model's loading progress). 2: also a progress bar over

@@ -44,7 +44,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 
-from ._compat import Interval, StrOptions, check_sample_weight, validate_parameter_constraints
+from ._compat import (
+    HasMethods, Interval, StrOptions, check_sample_weight, validate_parameter_constraints,
+)
 from ._skorch import batch_loader, seeded
 from ._targets import SUPERVISED_TASKS, TASKS, decode_outputs, encode_labels, encode_target
 from .callbacks import StopOnNonFiniteLoss
@@ -174,6 +176,7 @@ class AttentionNet(NeuralNet):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "class_weight": [dict, StrOptions({"balanced"}), None],
+        "accelerator": [HasMethods(["prepare", "backward", "autocast", "unwrap_model"]), None],
     }
 
     def __init_subclass__(cls, **kwargs):
@@ -414,6 +417,12 @@ class AttentionNet(NeuralNet):
             caller_name=type(self).__name__,
         )
         _check_device(self.device, type(self).__name__)
+        accelerator = getattr(self, "accelerator", None)
+        if accelerator is not None and torch.device(self.device) != torch.device(accelerator.device):
+            raise ValueError(
+                f"{type(self).__name__}: device={self.device!r}, but the accelerator places "
+                f"the model on {str(accelerator.device)!r}; pass device=accelerator.device."
+            )
         self._check_params()
 
     def _encode_target(self, y, n_samples, *, continuing):
@@ -485,13 +494,132 @@ class AttentionNet(NeuralNet):
         each batch's labels to indices.
         """
         y = self._dataset_target(y)
-        with seeded(self.random_state, self.device):
+        with seeded(self._training_seed(), self.device):
             if not self.warm_start or not self.initialized_:
                 self.initialize()
-            # NeuralNet.partial_fit is skorch's loop; called directly because
-            # this class's fit/partial_fit take raw, unencoded input.
-            NeuralNet.partial_fit(self, X, y)
+            with self._accelerated():
+                # NeuralNet.partial_fit is skorch's loop; called directly because
+                # this class's fit/partial_fit take raw, unencoded input.
+                NeuralNet.partial_fit(self, X, y)
         return self
+
+    # -- data-parallel training through an accelerator ---------------------------
+    #
+    # With ``accelerator`` (an ``accelerate.Accelerator``), skorch's loop runs
+    # as skorch's AccelerateMixin runs it, but only while training: the module
+    # and optimizer are prepared (wrapped in DistributedDataParallel when
+    # several processes train), the training and validation loaders are
+    # sharded across processes, the backward pass and autocast (mixed
+    # precision) are the accelerator's, and the losses recorded in the history
+    # are averaged over processes, so that every process sees the same history
+    # (and early stopping stops them all at the same epoch). When training
+    # ends the module is unwrapped: inference and explanations run on the
+    # plain module in each process. accelerate itself is never imported here:
+    # the object the user passes is all that is used.
+
+    def _training_seed(self):
+        """``random_state``, or with several processes and no ``random_state``
+        one seed drawn by the main process and shared, so that every process
+        shuffles the same way (each then takes its own shard of the batches)."""
+        accelerator = getattr(self, "accelerator", None)
+        if self.random_state is not None or accelerator is None or accelerator.num_processes < 2:
+            return self.random_state
+        from accelerate.utils import broadcast_object_list
+
+        return broadcast_object_list([int(np.random.randint(np.iinfo(np.int32).max))])[0]
+
+    @contextmanager
+    def _accelerated(self):
+        """Prepare the module and optimizer for the loop that the block runs
+        (nothing without an accelerator); unwrap them afterwards."""
+        accelerator = getattr(self, "accelerator", None)
+        if accelerator is None:
+            yield
+            return
+        module, optimizer = self.module_, self.optimizer_
+        self.module_, self.optimizer_ = accelerator.prepare(module, optimizer)
+        self._accelerated_datasets, self._accelerated_loaders = [], []
+        try:
+            yield
+        finally:
+            accelerator.wait_for_everyone()
+            prepared = (self.module_, self.optimizer_)
+            self.module_ = accelerator.unwrap_model(self.module_, keep_fp32_wrapper=False)
+            self.optimizer_ = optimizer
+            del self._accelerated_datasets
+            loaders = self.__dict__.pop("_accelerated_loaders")
+            # The accelerator keeps what it prepared; drop this fit's objects,
+            # so that a search fitting many clones does not keep every model.
+            for name, objects in (("_models", prepared[:1]), ("_optimizers", prepared[1:]),
+                                  ("_dataloaders", loaders)):
+                kept = getattr(accelerator, name, None)
+                if isinstance(kept, list):
+                    kept[:] = [o for o in kept if not any(o is p for p in objects)]
+
+    def _accelerating(self):
+        return "_accelerated_datasets" in self.__dict__
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        """skorch hook: the training and validation datasets; while
+        accelerated, their loaders are the ones sharded (see get_iterator)."""
+        datasets = super().get_split_datasets(X, y, **fit_params)
+        if self._accelerating():
+            self._accelerated_datasets[:] = [d for d in datasets if d is not None]
+        return datasets
+
+    def get_iterator(self, dataset, training=False):
+        """skorch hook: skorch's loader; while accelerated, the training and
+        validation loaders are prepared by the accelerator (one shard of the
+        batches per process). Prediction loaders (e.g. of scoring callbacks)
+        stay whole."""
+        iterator = super().get_iterator(dataset, training=training)
+        if self._accelerating() and any(dataset is d for d in self._accelerated_datasets):
+            iterator = self.accelerator.prepare(iterator)
+            self._accelerated_loaders.append(iterator)
+        return iterator
+
+    def train_step(self, batch, **fit_params):
+        """skorch hook: one optimizer step; accelerated, within the
+        accelerator's gradient accumulation, the loss averaged over processes."""
+        if not self._accelerating():
+            return super().train_step(batch, **fit_params)
+        with self.accelerator.accumulate(self.module_):
+            step = super().train_step(batch, **fit_params)
+        return self._gathered(step, gather_predictions=False)
+
+    def train_step_single(self, batch, **fit_params):
+        """skorch hook: forward, loss and backward; accelerated, under the
+        accelerator's autocast and through its backward."""
+        if not self._accelerating():
+            return super().train_step_single(batch, **fit_params)
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        with self.accelerator.autocast():
+            y_pred = self.infer(Xi, **fit_params)
+            loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        self.accelerator.backward(loss)
+        return {"loss": loss, "y_pred": y_pred}
+
+    def _step_optimizer(self, step_fn):
+        # A gradient scaler (fp16) cannot step with a closure: run the step
+        # function, then step, as skorch's AccelerateMixin does.
+        if not self._accelerating():
+            return super()._step_optimizer(step_fn)
+        step_fn()
+        self.optimizer_.step()
+
+    def validation_step(self, batch, **fit_params):
+        """skorch hook: the validation loss of a batch; accelerated, averaged
+        over processes, with the predictions of every process gathered."""
+        step = super().validation_step(batch, **fit_params)
+        return self._gathered(step) if self._accelerating() else step
+
+    def _gathered(self, step, gather_predictions=True):
+        accelerator = self.accelerator
+        step = {**step, "loss": accelerator.reduce(step["loss"].detach().float(), "mean")}
+        if gather_predictions:
+            step["y_pred"] = accelerator.gather_for_metrics(step["y_pred"])
+        return step
 
     # -- skorch hooks -----------------------------------------------------------
 
@@ -665,6 +793,9 @@ class AttentionNet(NeuralNet):
         folder) is kept and raised again once the callback that asked for it
         returns, since skorch's ``Checkpoint`` swallows it. (torch reports a
         full disk as a ``RuntimeError`` of its zip writer.)"""
+        accelerator = getattr(self, "accelerator", None)
+        if accelerator is not None and not accelerator.is_main_process:
+            return None  # one process writes
         try:
             return super().save_params(*args, **kwargs)
         except (OSError, RuntimeError) as exc:

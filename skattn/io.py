@@ -304,8 +304,11 @@ def save(estimator, path):
             f"skattn.io.save stores skattn estimators, got {type(estimator).__name__}."
         )
     estimator.check_is_fitted()
+    # The accelerator belongs to the processes that trained, not to the model:
+    # a loaded estimator has accelerator=None.
     params = {
-        k: v for k, v in estimator.get_params(deep=False).items() if not k.startswith("_")
+        k: (None if k == "accelerator" else v)
+        for k, v in estimator.get_params(deep=False).items() if not k.startswith("_")
     }
     meta = {
         "format": FORMAT,

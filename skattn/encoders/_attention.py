@@ -152,6 +152,7 @@ class AttentionEncoder(EncoderMixin, TextAttentionNet):
         callbacks=None,
         random_state=None,
         device="cpu",
+        accelerator=None,
         verbose=0,
         **kwargs,
     ):

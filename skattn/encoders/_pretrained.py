@@ -466,6 +466,7 @@ class PretrainedTextEncoder(EncoderMixin, PretrainedTextNet):
         callbacks=None,
         random_state=None,
         device="cpu",
+        accelerator=None,
         verbose=0,
         **kwargs,
     ):
@@ -571,6 +572,7 @@ class PretrainedTextClassifier(ClassifierMixin, PretrainedTextNet):
         callbacks=None,
         random_state=None,
         device="cpu",
+        accelerator=None,
         verbose=0,
         class_weight=None,
         classes=None,

@@ -141,6 +141,7 @@ class AttentionSeq2Seq(AttentionNet):
         Seeds initialization, shuffling and teacher forcing draws during
         ``fit`` (torch's global RNG is restored afterwards).
     device : str, default="cpu"
+    %(accelerator_param)s
     verbose : int, default=0
         1 prints skorch's per-epoch table.
     **kwargs
@@ -213,6 +214,7 @@ class AttentionSeq2Seq(AttentionNet):
         callbacks=None,
         random_state=None,
         device="cpu",
+        accelerator=None,
         verbose=0,
         **kwargs,
     ):

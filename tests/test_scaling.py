@@ -124,7 +124,6 @@ def test_two_processes_end_identical_and_as_accurate_as_one(tmp_path):
     assert one["accuracy"] > 0.6  # 3,000 documents, 3 epochs (chance: 0.5)
 
 
-@pytest.mark.slow
 def test_two_processes_with_bf16_mixed_precision(tmp_path):
     one, two = _torchrun(tmp_path, "--mixed-precision", "bf16")
     assert two["ranks_identical"] and abs(two["accuracy"] - one["accuracy"]) <= 0.03

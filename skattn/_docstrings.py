@@ -10,7 +10,11 @@ when the class is defined, so a typo cannot ship.
 import re
 import textwrap
 
-__all__ = ["fill_doc", "SECTIONS"]
+__all__ = ["fill_doc", "SECTIONS", "API_PAGE"]
+
+#: The API page of an estimator, where the "?" of scikit-learn's HTML repr
+#: points (the pages ``docs/api.rst`` generates, as published).
+API_PAGE = "https://skattn.readthedocs.io/en/latest/generated/{estimator_module}.{estimator_name}.html"
 
 _PLACEHOLDER = re.compile(r"^([ \t]*)%\((\w+)\)s[ \t]*$", re.M)
 
@@ -81,11 +85,15 @@ SECTIONS = {
         it is 0) of each target at fit.""",
     # The model parameters of the from-scratch text estimators.
     "text_model_params": """\
-    vectorizer : SequenceVectorizer, default=None
-        Turns documents into token ids; ``SequenceVectorizer(min_df=2)`` when
-        None (a token seen in one training document only cannot generalize). Its
-        parameters can be set (and grid-searched) as ``vectorizer__*``, e.g.
-        ``vectorizer__max_len=64``.
+    vectorizer : SequenceVectorizer or HashingSequenceVectorizer, default=None
+        Turns documents into token ids; when None, ``SequenceVectorizer(min_df=2)``
+        (a token seen in one training document only cannot generalize), and for
+        :class:`~skattn.text.AttentionTextClassifier`
+        ``SequenceVectorizer(min_df=2, ngram_range=(1, 2))``: words and the
+        bigrams seen in two documents or more, each bigram placed after the
+        word that ends it. Its parameters can be set (and grid-searched) as
+        ``vectorizer__*``, e.g. ``vectorizer__max_len=64`` or
+        ``vectorizer__ngram_range=(1, 1)``.
     encoder : {"pooling", "gru", "transformer"}, default="pooling"
         ``"pooling"``: attention pooling over the token embeddings (fastest,
         linear in length). ``"gru"``: a bidirectional GRU, then attention
@@ -149,7 +157,6 @@ SECTIONS = {
     max_length : int, default=128
         Documents are truncated to this many tokens (special tokens included).""",
     "pretrained_training_params": """\
-    max_epochs : int, default=3
     lr : float, default=5e-05
     batch_size : int, default=32
         Also the batch size of ``transform``/``predict``.

@@ -47,6 +47,7 @@ from sklearn.utils.metaestimators import available_if
 from ._compat import (
     HasMethods, Interval, StrOptions, check_sample_weight, validate_parameter_constraints,
 )
+from ._docstrings import API_PAGE
 from ._skorch import batch_loader, seeded
 from ._targets import SUPERVISED_TASKS, TASKS, decode_outputs, encode_labels, encode_target
 from .callbacks import StopOnNonFiniteLoss
@@ -184,8 +185,10 @@ class AttentionNet(NeuralNet):
         _complete_signature(cls)
 
     # scikit-learn's repr (parameters that differ from their defaults only),
-    # not skorch's listing of the module.
+    # not skorch's listing of the module; the HTML repr's "?" opens skattn's page.
     __repr__ = BaseEstimator.__repr__
+    _doc_link_module = "skattn"
+    _doc_link_template = API_PAGE
 
     def _get_params_html(self, deep=True, doc_link=""):
         # scikit-learn's HTML repr lists deep parameters; for a skorch net those

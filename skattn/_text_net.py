@@ -146,6 +146,9 @@ class TextAttentionNet(AttentionNet):
 
     prefixes_ = NeuralNet.prefixes_ + ["vectorizer"]
 
+    #: The SequenceVectorizer parameters of ``vectorizer=None``.
+    _default_vectorizer = {"min_df": 2}
+
     _parameter_constraints = {
         **AttentionNet._parameter_constraints,
         "encoder": [StrOptions(set(ENCODERS))],
@@ -168,7 +171,8 @@ class TextAttentionNet(AttentionNet):
         return check_texts(X, allow_empty=not training, min_samples=2 if reset else 1)
 
     def _fit_input(self, X, y):
-        vectorizer = SequenceVectorizer(min_df=2) if self.vectorizer is None else clone(self.vectorizer)
+        vectorizer = (SequenceVectorizer(**self._default_vectorizer) if self.vectorizer is None
+                      else clone(self.vectorizer))
         vectorizer.set_params(**self.get_params_for("vectorizer"))
         self.vectorizer_ = vectorizer.fit(X)
 

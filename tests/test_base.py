@@ -61,7 +61,7 @@ def test_shared_docstring_sections_are_filled():
     doc = skattn.AttentionTextClassifier.__doc__
     # The shared sections land indented as the class's own lines.
     assert "\n    train_split : None, float, (X_valid, y_valid) or callable, default=None\n" in doc
-    assert "\n    max_epochs : int, default=6\n" in doc
+    assert "\n    max_epochs : int, default=5\n" in doc
     assert "\n    max_epochs : int, default=10\n" in skattn.AttentionTextRegressor.__doc__
     assert "\n        explanation : pandas.DataFrame\n" in skattn.AttentionTextClassifier.explain.__doc__
 

@@ -142,7 +142,7 @@ def test_dask_ml_incremental_fits_block_by_block_on_a_local_cluster(reviews):
     y = dask_array.from_array(np.asarray(y_train, dtype=object), chunks=300)
     assert X.numblocks == (4, 1)  # more data than one block holds
     clf = AttentionTextClassifier(vectorizer=HashingSequenceVectorizer(n_features=2**12),
-                                  max_epochs=3, random_state=0)
+                                  max_epochs=3, batch_size=64, lr=0.01, random_state=0)
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, host="127.0.0.1",
                                   dashboard_address=None, processes=True) as cluster, \
             distributed.Client(cluster):

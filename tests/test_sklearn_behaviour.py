@@ -196,6 +196,12 @@ def test_types_users_expect(reviews):
     assert text.startswith("Alignment(") and len(text) < 160 and "source tokens" in text
     frame = alignment.to_frame()
     assert frame.shape == alignment.weights.shape
+    # explain keeps the caller's index here too (positions for lists).
+    import pandas as pd
+    sources = pd.Series(list(Xd[:2]), index=["x", "y"])
+    assert [a.sample for a in model.explain(sources)] == ["x", "y"]
+    assert [a.sample for a in model.explain(sources, y=list(yd[:2]))] == ["x", "y"]
+    assert [a.sample for a in model.explain(list(Xd[:2]))] == [0, 1]
     assert frame.index.name == "target" and list(frame.columns) == alignment.source_tokens
 
 
@@ -249,8 +255,20 @@ def test_scikit_learn_repr():
     pipe = repr(make_pipeline(AttentionTextClassifier(max_epochs=2)))
     assert "_params_to_validate" not in pipe and "AttentionTextClassifier(max_epochs=2)" in pipe
     html = changed._repr_html_()
-    user_set = re.findall(r'<tr class="user-set">.*?<td class="param">(.*?)</td>', html, re.S)
-    assert user_set == ["max_epochs", "module__dropout"]
+    cells = re.findall(r'<tr class="user-set">.*?<td class="param">(.*?)</td>', html, re.S)
+    # Each name links to its entry of the API page (a tooltip with its docs).
+    names = [re.sub(r"<[^>]+>", "", re.sub(r"<span.*?</span>", "", c, flags=re.S)).strip()
+             for c in cells]
+    assert names == ["max_epochs", "module__dropout"]
+    assert "max_epochs: int, default=5" in cells[0]
+    # The "?" opens skattn's API page of the estimator (public module path).
+    assert changed._get_doc_link() == (
+        "https://skattn.readthedocs.io/en/latest/generated/"
+        "skattn.text.AttentionTextClassifier.html")
+    assert changed._get_doc_link() in html
+    from skattn import HashingSequenceVectorizer
+    assert HashingSequenceVectorizer()._get_doc_link().endswith(
+        "skattn.feature_extraction.HashingSequenceVectorizer.html")
     # get_params still holds everything clone needs.
     params = changed.get_params()
     assert {"module", "criterion", "iterator_train", "module__dropout"} <= set(params)

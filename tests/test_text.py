@@ -17,9 +17,10 @@ from skattn.datasets import load_movie_reviews
 
 TRIGGERS = ["excellent", "awful", "boring", "moving"]
 # Tiny trigger-task models: light dropout (the classifier's default 0.5 suits real
-# text trained for more steps).
+# text trained for more steps) and words only (the label is one word; the
+# bigrams of random filler around it are noise).
 FAST = dict(embedding_dim=16, max_epochs=5, lr=0.02, batch_size=16, random_state=0,
-            module__dropout=0.1)
+            module__dropout=0.1, vectorizer__ngram_range=(1, 1))
 
 
 def make_trigger_task(n, seed):

@@ -19,6 +19,7 @@ from sklearn.utils import murmurhash3_32
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat import Interval, StrOptions, fit_context
+from .._docstrings import API_PAGE
 from ..utils._validation import check_texts
 
 __all__ = [
@@ -57,6 +58,9 @@ class _TokenSequences(TransformerMixin, BaseEstimator):
     n-grams are kept (:meth:`_kept_ngrams`) and how a token becomes an id
     (:meth:`_flat_ids`).
     """
+
+    _doc_link_module = "skattn"  # the HTML repr's "?" opens skattn's API page
+    _doc_link_template = API_PAGE
 
     _parameter_constraints = {
         "analyzer": [StrOptions({"word", "char"}), callable],

@@ -45,11 +45,15 @@ class Alignment(NamedTuple):
     weights : ndarray of shape (len(target_tokens), len(source_tokens))
         ``weights[j, i]``: attention of output step ``j`` on source token
         ``i``; each row sums to 1 (rows of an empty source are empty).
+    sample : object
+        Which input this is: its index label where ``explain``'s ``X`` was a
+        pandas Series or DataFrame, else its position in ``X``.
     """
 
     source_tokens: list
     target_tokens: list
     weights: np.ndarray
+    sample: object = None
 
     def __repr__(self):
         def text(tokens, limit=6):
@@ -57,8 +61,9 @@ class Alignment(NamedTuple):
             return shown + (" ..." if len(tokens) > limit else "")
 
         return (
-            f"Alignment({len(self.target_tokens)} target x {len(self.source_tokens)} source "
-            f"tokens: {text(self.source_tokens)!r} -> {text(self.target_tokens)!r})"
+            f"Alignment(sample={self.sample!r}, {len(self.target_tokens)} target x "
+            f"{len(self.source_tokens)} source tokens: {text(self.source_tokens)!r} -> "
+            f"{text(self.target_tokens)!r})"
         )
 
     def to_frame(self):
@@ -471,16 +476,21 @@ class AttentionSeq2Seq(AttentionNet):
         Returns
         -------
         alignments : list of :class:`Alignment`
-            Per sample, ``source_tokens``, ``target_tokens`` (ending with
-            ``"<eos>"`` when the output ended within ``max_output_len``) and
-            ``weights`` of shape (n_target_tokens, n_source_tokens).
+            Per sample, in order: ``source_tokens``, ``target_tokens`` (ending
+            with ``"<eos>"`` when the output ended within ``max_output_len``),
+            ``weights`` of shape (n_target_tokens, n_source_tokens) and
+            ``sample``, the sample's index label where ``X`` is a pandas Series
+            or DataFrame (else its position), as in every estimator's ``explain``.
         """
         texts = self._check_sources(X)
+        samples = (np.asarray(X.index) if hasattr(X, "index") and hasattr(X, "iloc")
+                   else np.arange(len(texts))).tolist()
         source_tokens = self.source_vectorizer_.tokenize(texts)
         if y is None:
             return [
-                Alignment(src, self._tokens(ids) + ([EOS_TOKEN] if ended else []), w)
-                for src, (ids, ended, w) in zip(source_tokens, self._generate(texts, True))
+                Alignment(src, self._tokens(ids) + ([EOS_TOKEN] if ended else []), w, sample)
+                for src, (ids, ended, w), sample in zip(
+                    source_tokens, self._generate(texts, True), samples)
             ]
         texts, targets = self._check_pairs(texts, y, allow_empty=True)
         target_ids = self._target_ids(targets)
@@ -493,7 +503,7 @@ class AttentionSeq2Seq(AttentionNet):
             for w in weights:  # (T, S)
                 i = len(alignments)
                 src, tgt = source_tokens[i], target_tokens[i] + [EOS_TOKEN]
-                alignments.append(Alignment(src, tgt, w[: len(tgt), : len(src)]))
+                alignments.append(Alignment(src, tgt, w[: len(tgt), : len(src)], samples[i]))
         return alignments
 
     def __sklearn_tags__(self):

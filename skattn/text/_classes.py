@@ -133,6 +133,7 @@ class AttentionTextClassifier(ClassifierMixin, TextAttentionNet):
             module=TextAttentionModule,
             criterion=None,
             dataset=PaddedBatchDataset,
+            iterator_train__bucket_batches=8,
             module__dropout=0.5,
         )
 
@@ -212,4 +213,5 @@ class AttentionTextRegressor(RegressorMixin, TextAttentionNet):
             module=TextAttentionModule,
             criterion=torch.nn.MSELoss,
             dataset=PaddedBatchDataset,
+            iterator_train__bucket_batches=8,
         )

@@ -50,7 +50,7 @@ from ._compat import (
 from ._docstrings import API_PAGE
 from ._skorch import batch_loader, seeded
 from ._targets import SUPERVISED_TASKS, TASKS, decode_outputs, encode_labels, encode_target
-from .callbacks import StopOnNonFiniteLoss
+from .callbacks import LinearLRDecay, StopOnNonFiniteLoss
 
 __all__ = ["AttentionNet"]
 
@@ -170,6 +170,7 @@ class AttentionNet(NeuralNet):
     #: at the start of every fit; subclasses extend them.
     _parameter_constraints = {
         "lr": [Interval(Real, 0, None, closed="neither")],
+        "lr_schedule": [StrOptions({"constant", "linear"})],
         "max_epochs": [Interval(Integral, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
@@ -511,11 +512,15 @@ class AttentionNet(NeuralNet):
     # With ``accelerator`` (an ``accelerate.Accelerator``), skorch's loop runs
     # as skorch's AccelerateMixin runs it, but only while training: the module
     # and optimizer are prepared (wrapped in DistributedDataParallel when
-    # several processes train), the training and validation loaders are
-    # sharded across processes, the backward pass and autocast (mixed
-    # precision) are the accelerator's, and the losses recorded in the history
-    # are averaged over processes, so that every process sees the same history
-    # (and early stopping stops them all at the same epoch). When training
+    # several processes train), the training loader is sharded across
+    # processes (each takes its own share of every epoch's batches), the
+    # backward pass and autocast (mixed precision) are the accelerator's, and
+    # the training loss recorded in the history is averaged over processes.
+    # Validation is not sharded: every process scores the whole validation
+    # set with the same parameters, so every process records the same
+    # validation loss and scores (skorch's scoring callbacks see the labels of
+    # the batches they were given) and early stopping stops them all at the
+    # same epoch. When training
     # ends the module is unwrapped: inference and explanations run on the
     # plain module in each process. accelerate itself is never imported here:
     # the object the user passes is all that is used.
@@ -562,21 +567,16 @@ class AttentionNet(NeuralNet):
     def _accelerating(self):
         return "_accelerated_datasets" in self.__dict__
 
-    def get_split_datasets(self, X, y=None, **fit_params):
-        """skorch hook: the training and validation datasets; while
-        accelerated, their loaders are the ones sharded (see get_iterator)."""
-        datasets = super().get_split_datasets(X, y, **fit_params)
-        if self._accelerating():
-            self._accelerated_datasets[:] = [d for d in datasets if d is not None]
-        return datasets
-
     def get_iterator(self, dataset, training=False):
-        """skorch hook: skorch's loader; while accelerated, the training and
-        validation loaders are prepared by the accelerator (one shard of the
-        batches per process). Prediction loaders (e.g. of scoring callbacks)
+        """skorch hook: skorch's loader; while accelerated with several
+        processes, the training loader is prepared by the accelerator (one
+        shard of the batches per process). Validation and prediction loaders
         stay whole."""
         iterator = super().get_iterator(dataset, training=training)
-        if self._accelerating() and any(dataset is d for d in self._accelerated_datasets):
+        # One process has nothing to shard (and accelerate's single-process
+        # path cannot rebuild a loader whose sampler yields whole batches).
+        if (self._accelerating() and self.accelerator.num_processes > 1
+                and any(dataset is d for d in self._accelerated_datasets)):
             iterator = self.accelerator.prepare(iterator)
             self._accelerated_loaders.append(iterator)
         return iterator
@@ -588,7 +588,7 @@ class AttentionNet(NeuralNet):
             return super().train_step(batch, **fit_params)
         with self.accelerator.accumulate(self.module_):
             step = super().train_step(batch, **fit_params)
-        return self._gathered(step, gather_predictions=False)
+        return {**step, "loss": self.accelerator.reduce(step["loss"].detach().float(), "mean")}
 
     def train_step_single(self, batch, **fit_params):
         """skorch hook: forward, loss and backward; accelerated, under the
@@ -611,18 +611,6 @@ class AttentionNet(NeuralNet):
         step_fn()
         self.optimizer_.step()
 
-    def validation_step(self, batch, **fit_params):
-        """skorch hook: the validation loss of a batch; accelerated, averaged
-        over processes, with the predictions of every process gathered."""
-        step = super().validation_step(batch, **fit_params)
-        return self._gathered(step) if self._accelerating() else step
-
-    def _gathered(self, step, gather_predictions=True):
-        accelerator = self.accelerator
-        step = {**step, "loss": accelerator.reduce(step["loss"].detach().float(), "mean")}
-        if gather_predictions:
-            step["y_pred"] = accelerator.gather_for_metrics(step["y_pred"])
-        return step
 
     # -- skorch hooks -----------------------------------------------------------
 
@@ -728,6 +716,8 @@ class AttentionNet(NeuralNet):
                                            lower_is_better=False))
             )
         callbacks.append(("stop_on_nonfinite_loss", StopOnNonFiniteLoss()))
+        if getattr(self, "lr_schedule", "constant") == "linear":
+            callbacks.append(("lr_schedule", LinearLRDecay()))
         if getattr(self, "early_stopping", False):
             callbacks.append((
                 "early_stopping",
@@ -784,12 +774,17 @@ class AttentionNet(NeuralNet):
         return split
 
     def get_split_datasets(self, X, y=None, **fit_params):
-        """skorch hook: the split of :meth:`_resolved_split`."""
+        """skorch hook: the split of :meth:`_resolved_split`; while
+        accelerated, the training dataset's loader is the one sharded (see
+        :meth:`get_iterator`)."""
         split, self.train_split = self.train_split, self._resolved_split()
         try:
-            return super().get_split_datasets(X, y, **fit_params)
+            datasets = super().get_split_datasets(X, y, **fit_params)
         finally:
             self.train_split = split
+        if self._accelerating():
+            self._accelerated_datasets[:] = datasets[:1]  # the training part
+        return datasets
 
     def save_params(self, *args, **kwargs):
         """skorch's ``save_params``; a failed write (a full disk, a missing

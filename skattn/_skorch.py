@@ -69,7 +69,9 @@ class LengthBucketSampler(BatchSampler):
 
     Every pass shuffles the indices, cuts them into pools of ``bucket_batches
     * batch_size``, sorts each pool by length (ties keep the shuffled order),
-    cuts the pool into batches and shuffles the order of all the batches. A
+    cuts the pool into batches and shuffles the order of all the full
+    batches; the short batch, if any, comes last, as from a
+    :class:`~torch.utils.data.BatchSampler`. A
     batch padded to its longest document then pads little, while which
     documents meet in a batch stays random across passes (up to
     ``bucket_batches`` batches' worth of neighbours by length).
@@ -104,10 +106,15 @@ class LengthBucketSampler(BatchSampler):
             chunk = chunk[np.argsort(self.lengths[chunk], kind="stable")]
             batches.extend(chunk[i:i + self.batch_size] for i in range(0, len(chunk),
                                                                          self.batch_size))
-        if self.drop_last:
-            batches = [b for b in batches if len(b) == self.batch_size]
-        for i in torch.randperm(len(batches)).tolist():
-            yield batches[i].tolist()
+        # As for a BatchSampler, only the last batch may be short (accelerate's
+        # sharding relies on it): the full batches in random order, then the
+        # short one, if any and unless drop_last.
+        full = [b for b in batches if len(b) == self.batch_size]
+        short = [] if self.drop_last else [b for b in batches if len(b) < self.batch_size]
+        for i in torch.randperm(len(full)).tolist():
+            yield full[i].tolist()
+        for batch in short:
+            yield batch.tolist()
 
 
 class PaddedBatchDataset(Dataset):

@@ -38,7 +38,7 @@ def reviews():
 @pytest.fixture(scope="module")
 def mr_classifier(reviews):
     (X, y), _ = reviews
-    return AttentionTextClassifier(max_epochs=3, random_state=0).fit(X, y)
+    return AttentionTextClassifier(random_state=0).fit(X, y)  # the defaults
 
 
 def _identity_error(estimator, X):

@@ -192,9 +192,12 @@ def test_a_stream_of_five_chunks_reaches_one_fit_on_all_the_data():
     X, y = load_movie_reviews(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.2, stratify=y, random_state=0)
-    make = lambda: AttentionTextClassifier(vectorizer=HashingSequenceVectorizer(), random_state=0)
+    make = lambda **params: AttentionTextClassifier(
+        vectorizer=HashingSequenceVectorizer(), random_state=0, **params)
     whole = make().fit(X_train, y_train).score(X_test, y_test)
-    stream = make()
+    # A stream keeps one constant lr: the default schedule would decay to 0
+    # and start afresh in every partial_fit call.
+    stream = make(lr=0.03, lr_schedule="constant")
     for chunk in np.array_split(np.arange(len(X_train)), 5):
         stream.partial_fit([X_train[i] for i in chunk], np.asarray(y_train)[chunk],
                            classes=["neg", "pos"])

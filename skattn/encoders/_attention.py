@@ -86,6 +86,10 @@ class AttentionEncoder(EncoderMixin, TextAttentionNet):
         Share of tokens hidden per document for ``fit(X)`` without ``y``.
     max_epochs : int, default=10
     lr : float, default=0.005
+    lr_schedule : {"constant", "linear"}, default="constant"
+        ``"linear"``: the learning rate decays batch by batch from ``lr`` to
+        0 over the ``max_epochs`` epochs of each ``fit`` / ``partial_fit``
+        call (:class:`skattn.callbacks.LinearLRDecay`).
     batch_size : int, default=64
     optimizer : torch optimizer class, default=torch.optim.Adam
         Its arguments go through ``optimizer__*`` (e.g. ``optimizer__weight_decay``).
@@ -143,6 +147,7 @@ class AttentionEncoder(EncoderMixin, TextAttentionNet):
         mask_rate=0.15,
         max_epochs=10,
         lr=0.005,
+        lr_schedule="constant",
         batch_size=64,
         optimizer=torch.optim.Adam,
         train_split=None,

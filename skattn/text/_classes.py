@@ -35,7 +35,14 @@ class AttentionTextClassifier(ClassifierMixin, TextAttentionNet):
         mean weight of each token for each class. Recommended for
         multi-label targets, where each label attends to its own evidence.
     max_epochs : int, default=5
-    lr : float, default=0.03
+    lr : float, default=0.1
+        The learning rate at the start of training.
+    lr_schedule : {"linear", "constant"}, default="linear"
+        ``"linear"``: the learning rate decays batch by batch from ``lr`` to
+        0 over the ``max_epochs`` epochs of each ``fit`` / ``partial_fit``
+        call (:class:`skattn.callbacks.LinearLRDecay`), as in fastText.
+        ``"constant"``: ``lr`` throughout (use it with a scheduler callback of
+        your own).
     batch_size : int, default=256
     optimizer : torch optimizer class, default=torch.optim.Adam
         Its arguments go through ``optimizer__*`` (e.g. ``optimizer__weight_decay``).
@@ -61,12 +68,14 @@ class AttentionTextClassifier(ClassifierMixin, TextAttentionNet):
 
     Notes
     -----
-    The defaults (words and bigrams, batch 256, lr 0.03, 5 epochs, dropout
-    0.5) were chosen by validation accuracy on 80/20 splits of the training
-    parts of MR, SUBJ and TREC-6, never their test parts
-    (``benchmarks/select_defaults.py``): the best mean of 14 candidates, and
-    faster to fit than the 0.1.0 defaults (words only, batch 64, lr 0.01,
-    6 epochs: better on MR, worse on SUBJ and TREC-6). ``docs/benchmarks.md``
+    The defaults (words and bigrams, batch 256 drawn in length buckets,
+    lr 0.1 decaying linearly to 0 over 5 epochs, dropout 0.5) were chosen
+    by validation accuracy on 80/20 splits of the training parts of MR,
+    SUBJ and TREC-6 (SMS too in the last round), never their test parts
+    (``benchmarks/select_defaults.py``, four rounds): the best mean of 21
+    candidates, and faster to fit than the earlier choices (0.1.0: words
+    only, batch 64, lr 0.01, 6 epochs; then a constant lr 0.03 on plainly
+    shuffled batches). ``docs/benchmarks.md``
     compares them with fastText, TF-IDF + LR and pretrained models.
 
     Examples
@@ -111,7 +120,8 @@ class AttentionTextClassifier(ClassifierMixin, TextAttentionNet):
         num_layers=1,
         per_class_attention=False,
         max_epochs=5,
-        lr=0.03,
+        lr=0.1,
+        lr_schedule="linear",
         batch_size=256,
         optimizer=torch.optim.Adam,
         train_split=None,
@@ -161,6 +171,10 @@ class AttentionTextRegressor(RegressorMixin, TextAttentionNet):
     %(text_model_params)s
     max_epochs : int, default=10
     lr : float, default=0.005
+    lr_schedule : {"constant", "linear"}, default="constant"
+        ``"linear"``: the learning rate decays batch by batch from ``lr`` to
+        0 over the ``max_epochs`` epochs of each ``fit`` / ``partial_fit``
+        call (:class:`skattn.callbacks.LinearLRDecay`).
     batch_size : int, default=64
     optimizer : torch optimizer class, default=torch.optim.Adam
         Its arguments go through ``optimizer__*`` (e.g. ``optimizer__weight_decay``).
@@ -194,6 +208,7 @@ class AttentionTextRegressor(RegressorMixin, TextAttentionNet):
         num_layers=1,
         max_epochs=10,
         lr=0.005,
+        lr_schedule="constant",
         batch_size=64,
         optimizer=torch.optim.Adam,
         train_split=None,

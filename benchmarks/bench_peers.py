@@ -150,7 +150,7 @@ def rows(data, args):
         lambda: AttentionTextClassifier(random_state=SEED), None
     yield "skattn, words only (0.1.0 defaults)", lambda: AttentionTextClassifier(
         vectorizer=SequenceVectorizer(min_df=2), batch_size=64, lr=0.01, max_epochs=6,
-        random_state=SEED), None
+        lr_schedule="constant", iterator_train__bucket_batches=1, random_state=SEED), None
     yield "skattn, GRU encoder", lambda: AttentionTextClassifier(encoder="gru", random_state=SEED), None
     yield "skattn, Transformer encoder", \
         lambda: AttentionTextClassifier(encoder="transformer", random_state=SEED), None

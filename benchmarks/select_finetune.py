@@ -7,6 +7,7 @@ again 80/20 (``random_state=1``); MiniLM is fine-tuned on the inner 80 % for
 accuracy on the inner 20 % is recorded after every epoch, with the epoch's time.
 
     python benchmarks/select_finetune.py --epochs 2     # ~16 minutes on 2 CPU cores
+    python benchmarks/select_finetune.py --epochs 1 --lr-schedule linear --bucket-batches 8
 """
 
 import argparse
@@ -26,6 +27,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--data", default="MR")
+    parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument("--lr-schedule", default="constant", choices=["constant", "linear"])
+    parser.add_argument("--bucket-batches", type=int, default=1,
+                        help="iterator_train__bucket_batches (1: plain shuffling)")
     args = parser.parse_args()
     set_threads(2)
     X_train, _, y_train, _ = split(args.data)  # the test part is never used here
@@ -33,9 +38,12 @@ def main():
         X_train, y_train, test_size=0.2, stratify=y_train, random_state=1)
     # With a validation set, skattn records its accuracy per epoch (valid_acc).
     clf = PretrainedTextClassifier(max_epochs=args.epochs, random_state=0,
-                                   train_split=(X_val, y_val))
+                                   train_split=(X_val, y_val), lr=args.lr,
+                                   lr_schedule=args.lr_schedule,
+                                   iterator_train__bucket_batches=args.bucket_batches)
     clf.fit(X_fit, y_fit)
-    print(f"\n{args.data}, {len(X_fit)} training / {len(X_val)} validation documents; {machine()}\n")
+    print(f"\n{args.data}, {len(X_fit)} training / {len(X_val)} validation documents; lr "
+          f"{args.lr} ({args.lr_schedule}), bucket_batches {args.bucket_batches}; {machine()}\n")
     print("| epoch | validation accuracy | epoch time (s) |")
     print("|---|---|---|")
     for row in clf.history:

@@ -280,3 +280,31 @@ def test_frozen_embeddings_equal_sentence_transformers(encoder):
     assert cosine.min() > 0.9999
     np.testing.assert_allclose(ours / np.linalg.norm(ours, axis=1, keepdims=True), theirs,
                                atol=1e-5)
+
+
+def test_linear_schedule_and_length_buckets_in_fine_tuning():
+    from skorch.callbacks import Callback
+
+    class RecordLR(Callback):
+        def initialize(self):
+            self.lrs, self.widths = [], []
+            return self
+
+        def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+            if training:
+                self.lrs.append(net.optimizer_.param_groups[0]["lr"])
+                self.widths.append(batch[0].shape[1])
+
+    record = RecordLR()
+    clf = PretrainedTextClassifier(
+        model=MODEL, fine_tune=False, max_epochs=2, batch_size=2, lr=1e-3, lr_schedule="linear",
+        iterator_train__bucket_batches=4, random_state=0, callbacks=[record],
+    ).fit(SENTENCES, LABELS)
+    np.testing.assert_allclose(record.lrs, 1e-3 * (1 - np.arange(8) / 8))
+    # Sorted within 4 batches (all 8 sentences): pairs of similar length, so the
+    # batches are narrower in total than the sentences' own order gives.
+    ids = clf._encode_input(SENTENCES)
+    lengths = (ids != clf.tokenizer_.pad_token_id).sum(1)
+    in_order = sum(max(lengths[i:i + 2]) for i in range(0, 8, 2))
+    assert sum(record.widths[:4]) <= in_order
+    assert sum(record.widths[:4]) == sum(np.sort(lengths)[1::2])

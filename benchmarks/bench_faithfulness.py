@@ -21,6 +21,12 @@ decide whether the option is worth shipping (it is defined here, not in skattn).
 
     python benchmarks/bench_faithfulness.py            # about 2 minutes on 2 cores
     python benchmarks/bench_faithfulness.py --tasc     # and the TaSc-lin evaluation
+    python benchmarks/bench_faithfulness.py --tasc --lrs 0.03 0.05 0.1   # and lr's effect
+
+``--lrs`` refits the classifier at each starting learning rate (decaying
+linearly, the default schedule) and reports its accuracy with the
+comprehensiveness of attention, contribution and random: how much the raw
+weights explain depends on the learning rate.
     python benchmarks/bench_faithfulness.py --quick    # smoke run, writes nothing
 """
 
@@ -146,6 +152,8 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="smoke run; writes nothing")
     parser.add_argument("--tasc", action="store_true", help="also evaluate TaSc-lin training")
+    parser.add_argument("--lrs", type=float, nargs="*", default=[],
+                        help="also refit at these learning rates (see above)")
     args = parser.parse_args()
     set_threads(args.threads)
     names = ["MR"] if args.quick else list(DATASETS)
@@ -195,6 +203,25 @@ def main():
             "by a learned score of each token's embedding; the explanation is the scaled "
             "weights), same split and documents:\n\n" + "\n".join(rows) + "\n"
         )
+    by_lr = ""
+    if args.lrs:
+        rows = ["| data | lr | accuracy | attention comp. | contribution comp. | random comp. |",
+                "|---|---|---|---|---|---|"]
+        for name in names:
+            for lr in args.lrs:
+                clf, X_test, accuracy, _ = _fit(name, 1 if args.quick else None, lr=lr)
+                scores = eraser_scores(clf, X_test[:n_docs], random_state=0,
+                                       methods=("attention", "contribution", "random"))
+                comp = scores["comprehensiveness"]
+                rows.append(f"| {name} | {lr:g} | {accuracy:.3f} | {comp['attention']:.3f} | "
+                            f"{comp['contribution']:.3f} | {comp['random']:.3f} |")
+                print(rows[-1], flush=True)
+        by_lr = (
+            "\n## The learning rate and the raw weights\n\n"
+            "`--lrs`: the default classifier refitted at each starting learning rate (decaying "
+            "linearly to 0, the default schedule), same split and documents; comprehensiveness "
+            "as above:\n\n" + "\n".join(rows) + "\n"
+        )
     if args.quick:
         return
     DOCS.write_text(
@@ -212,7 +239,7 @@ def main():
         "baseline, 20 `riemann_middle` steps, as skattn's) and leave-one-token-out "
         "occlusion (`FeatureAblation`, one group per token), both explaining the predicted "
         "class's log-probability.\n\n"
-        + "; ".join(notes) + ".\n\n" + table + tasc
+        + "; ".join(notes) + ".\n\n" + table + tasc + by_lr
     )
     print(f"wrote {DOCS}")
 

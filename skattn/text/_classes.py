@@ -36,7 +36,10 @@ class AttentionTextClassifier(ClassifierMixin, TextAttentionNet):
         multi-label targets, where each label attends to its own evidence.
     max_epochs : int, default=5
     lr : float, default=0.1
-        The learning rate at the start of training.
+        The learning rate at the start of training. A lower one (0.05) keeps
+        the raw attention weights more informative at a small cost in
+        accuracy; ``explain``'s contributions are faithful either way
+        (``docs/interpretation.md``).
     lr_schedule : {"linear", "constant"}, default="linear"
         ``"linear"``: the learning rate decays batch by batch from ``lr`` to
         0 over the ``max_epochs`` epochs of each ``fit`` / ``partial_fit``

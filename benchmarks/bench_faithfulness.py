@@ -146,6 +146,11 @@ def run(name, n_docs, max_epochs=None):
     return table, accuracy, fit_seconds
 
 
+def _section(title, intro, rows):
+    """A Markdown section: heading, one paragraph, a table given as its rows."""
+    return f"\n## {title}\n\n{intro}\n\n" + "\n".join(rows) + "\n"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--docs", type=int, default=400, help="held-out documents scored")
@@ -197,12 +202,11 @@ def main():
                 f"{default.loc['contribution', 'sufficiency']:.3f} |"
             )
             print(rows[-1], flush=True)
-        tasc = (
-            "\n## TaSc-lin score scaling, evaluated\n\n"
+        tasc = _section(
+            "TaSc-lin score scaling, evaluated",
             "`--tasc`: the same classifier trained with TaSc-lin (attention weights scaled "
             "by a learned score of each token's embedding; the explanation is the scaled "
-            "weights), same split and documents:\n\n" + "\n".join(rows) + "\n"
-        )
+            "weights), same split and documents:", rows)
     by_lr = ""
     if args.lrs:
         rows = ["| data | lr | accuracy | attention comp. | contribution comp. | random comp. |",
@@ -216,12 +220,11 @@ def main():
                 rows.append(f"| {name} | {lr:g} | {accuracy:.3f} | {comp['attention']:.3f} | "
                             f"{comp['contribution']:.3f} | {comp['random']:.3f} |")
                 print(rows[-1], flush=True)
-        by_lr = (
-            "\n## The learning rate and the raw weights\n\n"
+        by_lr = _section(
+            "The learning rate and the raw weights",
             "`--lrs`: the default classifier refitted at each starting learning rate (decaying "
             "linearly to 0, the default schedule), same split and documents; comprehensiveness "
-            "as above:\n\n" + "\n".join(rows) + "\n"
-        )
+            "as above:", rows)
     if args.quick:
         return
     DOCS.write_text(

@@ -57,6 +57,16 @@ def median_time(fn, repeat=5, warmup=1):
     return statistics.median(times)
 
 
+def timed_fit_predict(model, X_train, y_train, X_test):
+    """Fit ``model``, then predict ``X_test``: (predictions, fit seconds, predict seconds)."""
+    start = time.perf_counter()
+    model.fit(X_train, y_train)
+    fit_s = time.perf_counter() - start
+    start = time.perf_counter()
+    predicted = model.predict(X_test)
+    return predicted, fit_s, time.perf_counter() - start
+
+
 def set_threads(threads):
     """Use ``threads`` torch CPU threads (None: leave torch's default)."""
     if threads:

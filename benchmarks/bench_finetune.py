@@ -14,16 +14,14 @@ of each epoch, with the machine. ``--device cuda`` runs it on a GPU;
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import train_test_split
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import DATA, machine  # noqa: E402
+from _common import DATA, machine, timed_fit_predict  # noqa: E402
 
 from skattn import PretrainedTextClassifier  # noqa: E402
 
@@ -69,12 +67,7 @@ def main():
         if args.train_size:
             X_train, y_train = X_train[: args.train_size], y_train[: args.train_size]
         clf = PretrainedTextClassifier(**params)
-        start = time.perf_counter()
-        clf.fit(X_train, y_train)
-        fit_s = time.perf_counter() - start
-        start = time.perf_counter()
-        predicted = clf.predict(X_test)
-        predict_s = time.perf_counter() - start
+        predicted, fit_s, predict_s = timed_fit_predict(clf, X_train, y_train, X_test)
         rows.append(dict(
             data=name, n_train=len(X_train), accuracy=accuracy_score(y_test, predicted),
             macro_f1=f1_score(y_test, predicted, average="macro"), fit_s=fit_s,

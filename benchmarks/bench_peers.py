@@ -66,9 +66,10 @@ class FastText:
     (``autotuneValidationFile``) for that many seconds, on a stratified 20 %
     of the training data held out from the 80 % it trains on."""
 
-    def __init__(self, threads, autotune_seconds=0):
+    def __init__(self, threads, autotune_seconds=0, seed=SEED):
         self.threads = threads
         self.autotune_seconds = autotune_seconds
+        self.seed = seed
 
     def _write(self, X, y):
         with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
@@ -88,13 +89,13 @@ class FastText:
             params = dict(wordNgrams=2, epoch=25)
         else:
             X_fit, X_val, y_fit, y_val = train_test_split(
-                list(X), np.asarray(y), test_size=0.2, stratify=y, random_state=SEED)
+                list(X), np.asarray(y), test_size=0.2, stratify=y, random_state=self.seed)
             files = [self._write(X_fit, y_fit), self._write(X_val, y_val)]
             params = dict(autotuneValidationFile=files[1],
                           autotuneDuration=self.autotune_seconds)
         try:
             self.model_ = fasttext.train_supervised(
-                files[0], thread=self.threads, verbose=0, seed=SEED, **params)
+                files[0], thread=self.threads, verbose=0, seed=self.seed, **params)
         finally:
             for name in files:
                 os.unlink(name)

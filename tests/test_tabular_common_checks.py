@@ -35,12 +35,23 @@ SGD_WEIGHTS = (
 )
 
 
+FLOAT32_BATCHES = (
+    "the network computes in float32 and the CPU's matrix kernels round differently "
+    "for different batch sizes (seen on an AMD EPYC: one of 20 predictions off by "
+    "1.8e-7, 6 float32 ulps); the check allows 1e-7 because predict returns float64. "
+    "Passes on other CPUs (non-strict)"
+)
+
+
 def expected_failed_checks(estimator):
-    return {
+    failed = {
         "check_sample_weight_equivalence_on_dense_data": SGD_WEIGHTS,
         "check_no_attributes_set_in_init": SKORCH_INIT,
         "check_do_not_raise_errors_in_init_or_set_params": SKORCH_SET_PARAMS,
     }
+    if isinstance(estimator, FeatureAttentionRegressor):
+        failed["check_methods_subset_invariance"] = FLOAT32_BATCHES
+    return failed
 
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)

@@ -38,7 +38,7 @@ SGD_WEIGHTS = (
 FLOAT32_BATCHES = (
     "the network computes in float32 and the CPU's matrix kernels round differently "
     "for different batch sizes (seen on an AMD EPYC: one of 20 predictions off by "
-    "1.8e-7, 6 float32 ulps); the check allows 1e-7 because predict returns float64. "
+    "1.8e-7); the check allows 1e-7 because predict returns float64. "
     "Passes on other CPUs (non-strict)"
 )
 

@@ -38,7 +38,7 @@ class AttentionTextClassifier(ClassifierMixin, TextAttentionNet):
         Passes over the training data. Small training sets of short texts
         (a few thousand questions of about ten words, as TREC-6) gain from
         more: ``max_epochs=10`` added about 2 points of validation accuracy
-        there, at twice the fit time, and cost longer documents (MR) about 1
+        there, at 1.6x the fit time, and cost longer documents (MR) about 1
         (``docs/benchmarks.md``, "How the classifier's defaults were chosen").
     lr : float, default=0.1
         The learning rate at the start of training. A lower one (0.05) keeps

@@ -188,3 +188,19 @@ def test_dropout_is_inverted_dropout():
     assert layer(x) is x
     assert Dropout(0.0).train()(x) is x and (Dropout(1.0).train()(x) == 0).all()
     assert isinstance(layer, torch.nn.Dropout) and layer.p == 0.3
+
+
+def test_embedding_init_std_sets_the_starting_scale():
+    from skattn.nn.text import SequenceEncoder
+
+    torch.manual_seed(0)
+    default = SequenceEncoder(2000, embedding_dim=32).embedding.weight.detach()
+    small = SequenceEncoder(2000, embedding_dim=32, embedding_init_std=0.1).embedding.weight
+    small = small.detach()
+    assert abs(default[1:].std().item() - 1.0) < 0.02  # torch's N(0, 1)
+    assert abs(small[1:].std().item() - 0.1) < 0.002
+    assert abs(small[1:].mean().item()) < 0.002
+    assert (default[0] == 0).all() and (small[0] == 0).all()  # padding row stays 0
+    for bad in (0, -0.1, float("nan"), float("inf"), "0.1", True):
+        with pytest.raises(ValueError, match="embedding_init_std"):
+            SequenceEncoder(10, embedding_init_std=bad)

@@ -200,6 +200,8 @@ def test_bad_params_unseen_labels_and_not_fitted():
         AttentionTextClassifier(encoder="lstm", **TINY).fit(X, y)
     with pytest.raises(ValueError, match="divisible"):
         AttentionTextClassifier(encoder="transformer", num_heads=3, **TINY).fit(X, y)
+    with pytest.raises(ValueError, match="embedding_init_std must be a positive"):
+        AttentionTextClassifier(module__embedding_init_std=-1.0, **TINY).fit(X, y)
     with pytest.raises(ValueError, match="not in classes"):
         AttentionTextClassifier(classes=["pos", "neg"], **TINY).fit(X, ["pos", "neg", "meh"])
     for method in ("predict", "predict_proba", "explain"):
@@ -211,6 +213,16 @@ def test_bad_params_unseen_labels_and_not_fitted():
     AttentionTextClassifier(**TINY).fit(X, y, sample_weight=[1, 2, 1])
     with pytest.raises(ValueError, match="dim 3"):
         AttentionTextRegressor(**TINY).fit(X, np.zeros((3, 2, 2)))
+
+
+def test_embedding_init_std_reaches_the_module(movie_reviews):
+    X, _, y, _ = movie_reviews
+    model = AttentionTextClassifier(**dict(TINY, lr=1e-6))
+    model.set_params(module__embedding_init_std=0.05).fit(X, y)
+    weight = model.module_.encoder.embedding.weight.detach()  # (V, D)
+    assert weight.shape[0] > 1000  # enough rows for a stable standard deviation
+    assert abs(weight[1:].std().item() - 0.05) < 0.005  # one step of 1e-6 moves nothing
+    assert clone(model).get_params()["module__embedding_init_std"] == 0.05
 
 
 def test_function_transformer_front_and_partial_fit(small_reviews):

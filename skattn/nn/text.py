@@ -94,6 +94,10 @@ class SequenceEncoder(nn.Module):
     n_queries : int, default=1
         Pooling queries; more than one pools the sequence once per query
         (label-wise attention): pooled (B, Q, output_dim), weights (B, Q, T).
+    embedding_init_std : float, default=None
+        Standard deviation of the normal distribution the embedding is drawn
+        from (the padding row stays 0); None keeps torch's ``nn.Embedding``
+        default, a standard normal (std 1).
 
     Attributes
     ----------
@@ -115,8 +119,19 @@ class SequenceEncoder(nn.Module):
         pool_values="embeddings",
         padding_idx=0,
         n_queries=1,
+        embedding_init_std=None,
     ):
         super().__init__()
+        if embedding_init_std is not None and not (
+            isinstance(embedding_init_std, (int, float))
+            and not isinstance(embedding_init_std, bool)
+            and math.isfinite(embedding_init_std)
+            and embedding_init_std > 0
+        ):
+            raise ValueError(
+                "embedding_init_std must be a positive finite number or None, "
+                f"got {embedding_init_std!r}."
+            )
         if pool_values not in ("states", "embeddings"):
             raise ValueError(
                 f"pool_values must be 'states' or 'embeddings', got {pool_values!r}."
@@ -127,6 +142,11 @@ class SequenceEncoder(nn.Module):
         self.encoder = encoder
         self.padding_idx = padding_idx
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=padding_idx)
+        if embedding_init_std is not None:
+            with torch.no_grad():
+                self.embedding.weight.normal_(0.0, embedding_init_std)  # (V, D)
+                if padding_idx is not None:
+                    self.embedding.weight[padding_idx].zero_()
         self.dropout = Dropout(dropout)
         width = embedding_dim
         if encoder == "gru":

@@ -11,9 +11,10 @@ validation accuracy and fit time per candidate and data set, and the mean.
     python benchmarks/select_defaults.py TREC-6 --only="8 epochs"   # a subset
     python benchmarks/select_defaults.py MR SUBJ TREC-6 SMS --only=R4 --seeds 0 1 2  # round 4
     python benchmarks/select_defaults.py MR SUBJ TREC-6 SMS --only=R5 --seeds 0 1 2  # round 5
+    python benchmarks/select_defaults.py MR SUBJ TREC-6 SMS --only=R6 --seeds 0 1 2  # round 6
 
-With several seeds each candidate's figure is the mean over the seeds. Round 5
-also scores fastText (bigrams, 25 epochs, as in ``bench_peers.py``) on the same
+With several seeds each candidate's figure is the mean over the seeds. Rounds 5
+and 6 also score fastText (bigrams, 25 epochs, as in ``bench_peers.py``) on the same
 validation splits, as a reference row, where ``fasttext`` is installed.
 """
 
@@ -39,7 +40,9 @@ BIGRAMS = SequenceVectorizer(min_df=2, ngram_range=(1, 2))
 def candidate(vectorizer, batch_size, lr, max_epochs, *, schedule="constant", buckets=1,
               **extra):
     """Every training choice spelled out (the estimator's defaults changed
-    between rounds): rounds 1-3 ran at a constant lr on plainly shuffled batches."""
+    between rounds): rounds 1-3 ran at a constant lr on plainly shuffled
+    batches, rounds 1-5 with dropout 0.5 on an embedding drawn from N(0, 1)."""
+    extra = {"module__dropout": 0.5, "module__embedding_init_std": None, **extra}
     return dict(vectorizer=vectorizer, batch_size=batch_size, lr=lr, max_epochs=max_epochs,
                 lr_schedule=schedule, iterator_train__bucket_batches=buckets, **extra)
 
@@ -93,6 +96,57 @@ CANDIDATES = {
         BIGRAMS, 256, 0.1, 15, buckets=8, schedule="linear", module__dropout=0.6),
     "R5 ... every bigram (min_df=1), 10 epochs": candidate(
         SequenceVectorizer(ngram_range=(1, 2)), 256, 0.1, 10, buckets=8, schedule="linear"),
+    # Sixth round (--only=R6 --seeds 0 1 2): the embedding's starting scale.
+    # nn.Embedding draws it from N(0, 1); with Adam's steps of about lr per
+    # weight, a smaller start lets the first epochs shape it instead.
+    "R6 round-5 defaults (embedding from N(0, 1), dropout 0.5)": candidate(
+        BIGRAMS, 256, 0.1, 5, buckets=8, schedule="linear"),
+    "R6 ... embedding from N(0, 0.3)": candidate(
+        BIGRAMS, 256, 0.1, 5, buckets=8, schedule="linear", module__embedding_init_std=0.3),
+    "R6 ... embedding from N(0, 0.1)": candidate(
+        BIGRAMS, 256, 0.1, 5, buckets=8, schedule="linear", module__embedding_init_std=0.1),
+    "R6 ... N(0, 0.1), lr 0.05": candidate(
+        BIGRAMS, 256, 0.05, 5, buckets=8, schedule="linear", module__embedding_init_std=0.1),
+    "R6 ... N(0, 0.1), lr 0.03": candidate(
+        BIGRAMS, 256, 0.03, 5, buckets=8, schedule="linear", module__embedding_init_std=0.1),
+    "R6 ... N(0, 0.1), 4 epochs": candidate(
+        BIGRAMS, 256, 0.1, 4, buckets=8, schedule="linear", module__embedding_init_std=0.1),
+    "R6 ... N(0, 0.1), dropout 0.6": candidate(
+        BIGRAMS, 256, 0.1, 5, buckets=8, schedule="linear", module__embedding_init_std=0.1,
+        module__dropout=0.6),
+    "R6 ... N(0, 0.3), lr 0.05": candidate(
+        BIGRAMS, 256, 0.05, 5, buckets=8, schedule="linear", module__embedding_init_std=0.3),
+    # The small start wants more dropout to hold MR.
+    "R6 ... N(0, 0.1), dropout 0.7": candidate(
+        BIGRAMS, 256, 0.1, 5, buckets=8, schedule="linear", module__embedding_init_std=0.1,
+        module__dropout=0.7),
+    "R6 ... N(0, 0.3), dropout 0.6 (chosen)": candidate(
+        BIGRAMS, 256, 0.1, 5, buckets=8, schedule="linear", module__embedding_init_std=0.3,
+        module__dropout=0.6),
+    "R6 ... N(0, 0.03), dropout 0.6": candidate(
+        BIGRAMS, 256, 0.1, 5, buckets=8, schedule="linear", module__embedding_init_std=0.03,
+        module__dropout=0.6),
+    "R6 ... N(0, 0.1), dropout 0.6, 4 epochs": candidate(
+        BIGRAMS, 256, 0.1, 4, buckets=8, schedule="linear", module__embedding_init_std=0.1,
+        module__dropout=0.6),
+    # Control: is it the dropout alone?
+    "R6 ... dropout 0.6 (embedding from N(0, 1))": candidate(
+        BIGRAMS, 256, 0.1, 5, buckets=8, schedule="linear", module__dropout=0.6),
+    # Does max_epochs=10 still help short texts (documented for round 5's defaults)?
+    "R6 ... N(0, 0.3), dropout 0.6, 10 epochs": candidate(
+        BIGRAMS, 256, 0.1, 10, buckets=8, schedule="linear", module__embedding_init_std=0.3,
+        module__dropout=0.6),
+    # The other encoders, before and after.
+    "R6 GRU encoder, embedding from N(0, 1)": candidate(
+        BIGRAMS, 256, 0.1, 5, buckets=8, schedule="linear", encoder="gru"),
+    "R6 GRU encoder, N(0, 0.3), dropout 0.6": candidate(
+        BIGRAMS, 256, 0.1, 5, buckets=8, schedule="linear", encoder="gru",
+        module__embedding_init_std=0.3, module__dropout=0.6),
+    "R6 Transformer encoder, embedding from N(0, 1)": candidate(
+        BIGRAMS, 256, 0.1, 5, buckets=8, schedule="linear", encoder="transformer"),
+    "R6 Transformer encoder, N(0, 0.3), dropout 0.6": candidate(
+        BIGRAMS, 256, 0.1, 5, buckets=8, schedule="linear", encoder="transformer",
+        module__embedding_init_std=0.3, module__dropout=0.6),
 }
 
 
@@ -104,12 +158,12 @@ def _fasttext(seed):
 
 #: Peers scored on the same validation splits (label -> factory of seed).
 REFERENCES = {
-    "R5 reference: fastText (bigrams, 25 epochs)": _fasttext,
+    "R5-R6 reference: fastText (bigrams, 25 epochs)": _fasttext,
 }
 
 
 def _selected(label, only):
-    return (not only and not label.startswith(("R4", "R5"))) or (
+    return (not only and not label.startswith(("R4", "R5", "R6"))) or (
         only and any(o in label for o in only))
 
 

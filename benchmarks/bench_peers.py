@@ -168,7 +168,11 @@ def rows(data, args):
         lambda: AttentionTextClassifier(random_state=SEED), None
     yield "skattn, words only (0.1.0 defaults)", lambda: AttentionTextClassifier(
         vectorizer=SequenceVectorizer(min_df=2), batch_size=64, lr=0.01, max_epochs=6,
-        lr_schedule="constant", iterator_train__bucket_batches=1, random_state=SEED), None
+        lr_schedule="constant", iterator_train__bucket_batches=1, module__dropout=0.5,
+        module__embedding_init_std=None, random_state=SEED), None
+    yield "skattn, embedding from N(0, 1), dropout 0.5 (round-5 defaults)", \
+        lambda: AttentionTextClassifier(module__dropout=0.5, module__embedding_init_std=None,
+                                        random_state=SEED), None
     yield "skattn, GRU encoder", lambda: AttentionTextClassifier(encoder="gru", random_state=SEED), None
     yield "skattn, Transformer encoder", \
         lambda: AttentionTextClassifier(encoder="transformer", random_state=SEED), None

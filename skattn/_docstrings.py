@@ -110,7 +110,8 @@ SECTIONS = {
     "text_kwargs": """\
     **kwargs
         skorch's other parameters, routed by prefix: ``module__dropout``,
-        ``module__hidden_size``, ``module__ff_dim`` (see
+        ``module__embedding_init_std``, ``module__hidden_size``,
+        ``module__ff_dim`` (see
         :class:`skattn.nn.SequenceEncoder`), ``optimizer__*``,
         ``iterator_train__*``, ``callbacks__*``, and ``warm_start``.
         ``iterator_train__bucket_batches`` (default 8) draws each training

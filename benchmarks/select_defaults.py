@@ -47,6 +47,14 @@ def candidate(vectorizer, batch_size, lr, max_epochs, *, schedule="constant", bu
                 lr_schedule=schedule, iterator_train__bucket_batches=buckets, **extra)
 
 
+
+def round5(*, std=None, dropout=0.5, lr=0.1, max_epochs=5, **extra):
+    """The round-4/5 defaults (words + bigrams, batch 256 in length buckets,
+    lr 0.1 decaying linearly, 5 epochs, an embedding from N(0, 1), dropout
+    0.5) with the given changes; ``std`` is the embedding's starting scale."""
+    return candidate(BIGRAMS, 256, lr, max_epochs, buckets=8, schedule="linear",
+                     module__embedding_init_std=std, module__dropout=dropout, **extra)
+
 CANDIDATES = {
     "words, batch 64, lr 0.01, 6 epochs (0.1.0 defaults)": candidate(WORDS, 64, 0.01, 6),
     "words, batch 128, lr 0.02, 5 epochs": candidate(WORDS, 128, 0.02, 5),
@@ -99,54 +107,29 @@ CANDIDATES = {
     # Sixth round (--only=R6 --seeds 0 1 2): the embedding's starting scale.
     # nn.Embedding draws it from N(0, 1); with Adam's steps of about lr per
     # weight, a smaller start lets the first epochs shape it instead.
-    "R6 round-5 defaults (embedding from N(0, 1), dropout 0.5)": candidate(
-        BIGRAMS, 256, 0.1, 5, buckets=8, schedule="linear"),
-    "R6 ... embedding from N(0, 0.3)": candidate(
-        BIGRAMS, 256, 0.1, 5, buckets=8, schedule="linear", module__embedding_init_std=0.3),
-    "R6 ... embedding from N(0, 0.1)": candidate(
-        BIGRAMS, 256, 0.1, 5, buckets=8, schedule="linear", module__embedding_init_std=0.1),
-    "R6 ... N(0, 0.1), lr 0.05": candidate(
-        BIGRAMS, 256, 0.05, 5, buckets=8, schedule="linear", module__embedding_init_std=0.1),
-    "R6 ... N(0, 0.1), lr 0.03": candidate(
-        BIGRAMS, 256, 0.03, 5, buckets=8, schedule="linear", module__embedding_init_std=0.1),
-    "R6 ... N(0, 0.1), 4 epochs": candidate(
-        BIGRAMS, 256, 0.1, 4, buckets=8, schedule="linear", module__embedding_init_std=0.1),
-    "R6 ... N(0, 0.1), dropout 0.6": candidate(
-        BIGRAMS, 256, 0.1, 5, buckets=8, schedule="linear", module__embedding_init_std=0.1,
-        module__dropout=0.6),
-    "R6 ... N(0, 0.3), lr 0.05": candidate(
-        BIGRAMS, 256, 0.05, 5, buckets=8, schedule="linear", module__embedding_init_std=0.3),
+    "R6 round-5 defaults (embedding from N(0, 1), dropout 0.5)": round5(),
+    "R6 ... embedding from N(0, 0.3)": round5(std=0.3),
+    "R6 ... embedding from N(0, 0.1)": round5(std=0.1),
+    "R6 ... N(0, 0.1), lr 0.05": round5(std=0.1, lr=0.05),
+    "R6 ... N(0, 0.1), lr 0.03": round5(std=0.1, lr=0.03),
+    "R6 ... N(0, 0.1), 4 epochs": round5(std=0.1, max_epochs=4),
+    "R6 ... N(0, 0.1), dropout 0.6": round5(std=0.1, dropout=0.6),
+    "R6 ... N(0, 0.3), lr 0.05": round5(std=0.3, lr=0.05),
     # The small start wants more dropout to hold MR.
-    "R6 ... N(0, 0.1), dropout 0.7": candidate(
-        BIGRAMS, 256, 0.1, 5, buckets=8, schedule="linear", module__embedding_init_std=0.1,
-        module__dropout=0.7),
-    "R6 ... N(0, 0.3), dropout 0.6 (chosen)": candidate(
-        BIGRAMS, 256, 0.1, 5, buckets=8, schedule="linear", module__embedding_init_std=0.3,
-        module__dropout=0.6),
-    "R6 ... N(0, 0.03), dropout 0.6": candidate(
-        BIGRAMS, 256, 0.1, 5, buckets=8, schedule="linear", module__embedding_init_std=0.03,
-        module__dropout=0.6),
-    "R6 ... N(0, 0.1), dropout 0.6, 4 epochs": candidate(
-        BIGRAMS, 256, 0.1, 4, buckets=8, schedule="linear", module__embedding_init_std=0.1,
-        module__dropout=0.6),
+    "R6 ... N(0, 0.1), dropout 0.7": round5(std=0.1, dropout=0.7),
+    "R6 ... N(0, 0.3), dropout 0.6 (chosen)": round5(std=0.3, dropout=0.6),
+    "R6 ... N(0, 0.03), dropout 0.6": round5(std=0.03, dropout=0.6),
+    "R6 ... N(0, 0.1), dropout 0.6, 4 epochs": round5(std=0.1, dropout=0.6, max_epochs=4),
     # Control: is it the dropout alone?
-    "R6 ... dropout 0.6 (embedding from N(0, 1))": candidate(
-        BIGRAMS, 256, 0.1, 5, buckets=8, schedule="linear", module__dropout=0.6),
+    "R6 ... dropout 0.6 (embedding from N(0, 1))": round5(dropout=0.6),
     # Does max_epochs=10 still help short texts (documented for round 5's defaults)?
-    "R6 ... N(0, 0.3), dropout 0.6, 10 epochs": candidate(
-        BIGRAMS, 256, 0.1, 10, buckets=8, schedule="linear", module__embedding_init_std=0.3,
-        module__dropout=0.6),
+    "R6 ... N(0, 0.3), dropout 0.6, 10 epochs": round5(std=0.3, dropout=0.6, max_epochs=10),
     # The other encoders, before and after.
-    "R6 GRU encoder, embedding from N(0, 1)": candidate(
-        BIGRAMS, 256, 0.1, 5, buckets=8, schedule="linear", encoder="gru"),
-    "R6 GRU encoder, N(0, 0.3), dropout 0.6": candidate(
-        BIGRAMS, 256, 0.1, 5, buckets=8, schedule="linear", encoder="gru",
-        module__embedding_init_std=0.3, module__dropout=0.6),
-    "R6 Transformer encoder, embedding from N(0, 1)": candidate(
-        BIGRAMS, 256, 0.1, 5, buckets=8, schedule="linear", encoder="transformer"),
-    "R6 Transformer encoder, N(0, 0.3), dropout 0.6": candidate(
-        BIGRAMS, 256, 0.1, 5, buckets=8, schedule="linear", encoder="transformer",
-        module__embedding_init_std=0.3, module__dropout=0.6),
+    "R6 GRU encoder, embedding from N(0, 1)": round5(encoder="gru"),
+    "R6 GRU encoder, N(0, 0.3), dropout 0.6": round5(std=0.3, dropout=0.6, encoder="gru"),
+    "R6 Transformer encoder, embedding from N(0, 1)": round5(encoder="transformer"),
+    "R6 Transformer encoder, N(0, 0.3), dropout 0.6": round5(
+        std=0.3, dropout=0.6, encoder="transformer"),
 }
 
 

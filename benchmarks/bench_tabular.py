@@ -36,7 +36,6 @@ from pathlib import Path
 import numpy as np
 import sklearn
 import torch
-from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_wine, make_classification
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression

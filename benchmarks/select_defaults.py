@@ -12,9 +12,10 @@ validation accuracy and fit time per candidate and data set, and the mean.
     python benchmarks/select_defaults.py MR SUBJ TREC-6 SMS --only=R4 --seeds 0 1 2  # round 4
     python benchmarks/select_defaults.py MR SUBJ TREC-6 SMS --only=R5 --seeds 0 1 2  # round 5
     python benchmarks/select_defaults.py MR SUBJ TREC-6 SMS --only=R6 --seeds 0 1 2  # round 6
+    python benchmarks/select_defaults.py MR SUBJ TREC-6 SMS --only=R7 --seeds 0 1 2  # round 7
 
 With several seeds each candidate's figure is the mean over the seeds. Rounds 5
-and 6 also score fastText (bigrams, 25 epochs, as in ``bench_peers.py``) on the same
+to 7 also score fastText (bigrams, 25 epochs, as in ``bench_peers.py``) on the same
 validation splits, as a reference row, where ``fasttext`` is installed.
 """
 
@@ -130,6 +131,14 @@ CANDIDATES = {
     "R6 Transformer encoder, embedding from N(0, 1)": round5(encoder="transformer"),
     "R6 Transformer encoder, N(0, 0.3), dropout 0.6": round5(
         std=0.3, dropout=0.6, encoder="transformer"),
+    # Seventh round (--only=R7 --seeds 0 1 2): around the round-6 defaults.
+    "R7 round-6 defaults": round5(std=0.3, dropout=0.6),
+    "R7 ... batch 128": dict(round5(std=0.3, dropout=0.6), batch_size=128),
+    "R7 ... dim 100": round5(std=0.3, dropout=0.6, embedding_dim=100),
+    "R7 ... lr 0.15": round5(std=0.3, dropout=0.6, lr=0.15),
+    "R7 ... every bigram (min_df=1)": dict(
+        round5(std=0.3, dropout=0.6), vectorizer=SequenceVectorizer(ngram_range=(1, 2))),
+    "R7 ... dropout 0.65": round5(std=0.3, dropout=0.65),
 }
 
 
@@ -141,12 +150,12 @@ def _fasttext(seed):
 
 #: Peers scored on the same validation splits (label -> factory of seed).
 REFERENCES = {
-    "R5-R6 reference: fastText (bigrams, 25 epochs)": _fasttext,
+    "R5-R7 reference: fastText (bigrams, 25 epochs)": _fasttext,
 }
 
 
 def _selected(label, only):
-    return (not only and not label.startswith(("R4", "R5", "R6"))) or (
+    return (not only and not label.startswith(("R4", "R5", "R6", "R7"))) or (
         only and any(o in label for o in only))
 
 

@@ -48,13 +48,13 @@ def candidate(vectorizer, batch_size, lr, max_epochs, *, schedule="constant", bu
                 lr_schedule=schedule, iterator_train__bucket_batches=buckets, **extra)
 
 
-
 def round5(*, std=None, dropout=0.5, lr=0.1, max_epochs=5, **extra):
     """The round-4/5 defaults (words + bigrams, batch 256 in length buckets,
     lr 0.1 decaying linearly, 5 epochs, an embedding from N(0, 1), dropout
     0.5) with the given changes; ``std`` is the embedding's starting scale."""
     return candidate(BIGRAMS, 256, lr, max_epochs, buckets=8, schedule="linear",
                      module__embedding_init_std=std, module__dropout=dropout, **extra)
+
 
 CANDIDATES = {
     "words, batch 64, lr 0.01, 6 epochs (0.1.0 defaults)": candidate(WORDS, 64, 0.01, 6),

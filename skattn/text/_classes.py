@@ -84,10 +84,11 @@ class AttentionTextClassifier(ClassifierMixin, TextAttentionNet):
     N(0, 0.3), dropout 0.6) were chosen by validation accuracy on 80/20
     splits of the training parts of MR, SUBJ and TREC-6 (SMS too from the
     fourth round), never their test parts
-    (``benchmarks/select_defaults.py``, seven rounds, 51 candidates): the
-    best validation mean of the sixth round, which the seventh's neighbours
-    (every bigram, batch 128, dim 100, lr 0.15, dropout 0.65) matched only
-    within the spread of seeds, and faster to fit than the earlier
+    (``benchmarks/select_defaults.py``, nine rounds, 84 candidates): the
+    best validation mean of the sixth round, which the later rounds'
+    candidates (neighbours of it, other attention scorers, label-wise
+    attention, trigrams, smaller batches) matched only within the spread of
+    seeds, and faster to fit than the earlier
     choices (0.1.0: words only, batch 64, lr 0.01, 6 epochs; then a constant
     lr 0.03 on plainly shuffled batches; then an embedding from N(0, 1) with
     dropout 0.5). ``docs/benchmarks.md`` compares them with fastText,

@@ -165,12 +165,6 @@ SECTIONS = {
     max_length : int, default=128
         Documents are truncated to this many tokens (special tokens included).""",
     "pretrained_training_params": """\
-    lr : float, default=5e-05
-    lr_schedule : {"constant", "linear"}, default="constant"
-        ``"linear"``: the learning rate decays batch by batch from ``lr`` to
-        0 over the ``max_epochs`` epochs of each fit
-        (:class:`skattn.callbacks.LinearLRDecay`, as Hugging Face's trainer
-        does by default).
     batch_size : int, default=32
         Also the batch size of ``transform``/``predict``.
     optimizer : torch optimizer class, default=torch.optim.AdamW

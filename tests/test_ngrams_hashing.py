@@ -54,8 +54,16 @@ def test_rare_ngrams_leave_the_sequence_rare_words_are_unknown():
     assert vec.tokenize(["a bad film"]) == [["a", "bad", "film"]]
     np.testing.assert_array_equal(vec.transform(["a bad film"])[0, :4],
                                   [vec.vocabulary_["a"], 1, vec.vocabulary_["film"], 0])
-    # fit_transform gives what fit then transform give.
+    # fit_transform gives what fit then transform give, also where a document
+    # cut at max_len loses an n-gram and takes in the token after the cut.
     np.testing.assert_array_equal(vec.fit_transform(DOCS), vec.fit(DOCS).transform(DOCS))
+    for max_len in (3, 4, 5):
+        short = SequenceVectorizer(ngram_range=(1, 2), min_df=2, max_len=max_len)
+        np.testing.assert_array_equal(short.fit_transform(DOCS), short.fit(DOCS).transform(DOCS))
+    # At max_len=3 "a bad film" is cut to "a", "bad", "a bad" when counting;
+    # "a bad" leaves, and "film" (unknown: beyond every cut) takes its place.
+    short.set_params(max_len=3)
+    assert short.fit_transform(DOCS)[2].tolist() == [short.vocabulary_["a"], 1, 1]
 
 
 def test_max_len_counts_ngram_positions():

@@ -29,6 +29,33 @@ def test_vectorizer_on_random_text(train, test, max_len):
         assert all(r == t or r == "<unk>" for t, r in zip(tokens, row))
 
 
+# Few distinct words, so that some n-grams recur (and pass min_df) and others do not.
+words = st.lists(st.sampled_from(["a", "b", "ab", "c", "<pad>", "<unk>", "a b", ""]),
+                 max_size=12).map(" ".join)
+
+
+@settings(max_examples=60, deadline=None)
+@given(train=st.lists(words, min_size=1, max_size=10), max_len=st.integers(1, 12),
+       ngram_range=st.sampled_from([(1, 1), (1, 2), (1, 3), (2, 2), (2, 3)]),
+       min_df=st.integers(1, 3), analyzer=st.sampled_from(["word", "char", str.split]))
+def test_fit_transform_is_fit_then_transform(train, max_len, ngram_range, min_df, analyzer):
+    """fit_transform reuses its counting pass (n-grams outside the vocabulary
+    dropped, documents cut at max_len refilled); it must give exactly the rows
+    of fit then transform, "<pad>"/"<unk>" spelled in the text included."""
+    def make():
+        return SequenceVectorizer(max_len=max_len, ngram_range=ngram_range, min_df=min_df,
+                                  analyzer=analyzer)
+    try:
+        expected = make().fit(train).transform(train)
+    except ValueError:  # empty vocabulary: fit_transform must refuse too
+        try:
+            make().fit_transform(train)
+        except ValueError:
+            return
+        raise AssertionError("fit refused, fit_transform did not")
+    np.testing.assert_array_equal(make().fit_transform(train), expected)
+
+
 @st.composite
 def masked_batches(draw):
     B, T = draw(st.integers(1, 4)), draw(st.integers(1, 9))

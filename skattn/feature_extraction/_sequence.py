@@ -147,6 +147,19 @@ class _TokenSequences(TransformerMixin, BaseEstimator):
 
         return sequence
 
+    def _ngram_positions(self):
+        """Bool array of shape (max_len,): which positions of a sequence hold
+        n-grams rather than words. What position ``p`` holds depends only on
+        ``p`` (each word, then the n-grams ending at it), so every document's
+        pattern is a prefix of this one, before any n-gram leaves it."""
+        min_n, max_n = self.ngram_range
+        flags, word = [], 0
+        while len(flags) < self.max_len:
+            flags += [False] * (min_n == 1)
+            flags += [True] * sum(word >= n - 1 for n in range(max(2, min_n), max_n + 1))
+            word += 1
+        return np.array(flags[: self.max_len], dtype=bool)
+
     def _kept_ngrams(self):
         """The n-grams that :meth:`tokenize` keeps: None for all."""
         return None
@@ -322,16 +335,27 @@ class SequenceVectorizer(_TokenSequences):
         X = check_texts(X)
         docs = list(map(self._sequence_of(), X))
         flat, lengths, remap = self._fit_vocabulary(docs)
-        if self.ngram_range[1] > 1:
-            # n-grams outside the vocabulary leave the sequence (and free
-            # their positions): encode afresh.
-            return self._ids_from_tokens(self.tokenize(X))
-        # Reuse the ids of the counting pass: keep each document's first max_len.
+        # Reuse the ids of the counting pass (no second tokenization).
         doc = np.repeat(np.arange(len(lengths)), lengths)
         position = np.arange(len(flat)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        head = position < self.max_len
+        ids_flat = remap[flat]
+        if self.ngram_range[1] == 1:
+            ids = np.zeros((len(lengths), self.max_len), dtype=np.int64)
+            ids[doc, position] = ids_flat
+            return ids
+        # n-grams outside the vocabulary leave the sequence, as in transform.
+        keep = ~(self._ngram_positions()[position] & (ids_flat == UNK_ID))
+        doc, ids_flat = doc[keep], ids_flat[keep]
+        kept_lengths = np.bincount(doc, minlength=len(lengths))
+        position = np.arange(len(ids_flat)) - np.repeat(
+            np.cumsum(kept_lengths) - kept_lengths, kept_lengths)
         ids = np.zeros((len(lengths), self.max_len), dtype=np.int64)
-        ids[doc[head], position[head]] = remap[flat[head]]
+        ids[doc, position] = ids_flat
+        # A document cut at max_len that lost an n-gram has room for tokens
+        # beyond the cut: only those are tokenized again.
+        refill = np.flatnonzero((lengths == self.max_len) & (kept_lengths < lengths))
+        if len(refill):
+            ids[refill] = self._ids_from_tokens(self.tokenize([X[i] for i in refill]))
         return ids
 
     def _fit_vocabulary(self, docs):

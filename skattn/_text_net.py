@@ -182,9 +182,6 @@ class TextAttentionNet(AttentionNet):
         # One tokenization of the training documents: the vocabulary pass
         # also gives their id rows.
         vectorizer = self._new_vectorizer()
-        if not hasattr(vectorizer, "fit_transform"):
-            self.vectorizer_ = vectorizer.fit(X)
-            return vectorizer.transform(X)
         ids = vectorizer.fit_transform(X)
         self.vectorizer_ = vectorizer
         return ids

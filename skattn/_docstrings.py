@@ -164,6 +164,12 @@ SECTIONS = {
         (special tokens included), or the state of the first ([CLS]) token.
     max_length : int, default=128
         Documents are truncated to this many tokens (special tokens included).""",
+    "lr_schedule_values": """\
+    ``"linear"``: the learning rate decays batch by batch from ``lr`` to 0
+    over the ``max_epochs`` epochs of each ``fit`` / ``partial_fit`` call
+    (:class:`skattn.callbacks.LinearLRDecay`, as fastText and Hugging Face's
+    trainer do). ``"constant"``: ``lr`` throughout (use it with a scheduler
+    callback of your own).""",
     "pretrained_training_params": """\
     batch_size : int, default=32
         Also the batch size of ``transform``/``predict``.

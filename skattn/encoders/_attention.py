@@ -87,9 +87,7 @@ class AttentionEncoder(EncoderMixin, TextAttentionNet):
     max_epochs : int, default=10
     lr : float, default=0.005
     lr_schedule : {"constant", "linear"}, default="constant"
-        ``"linear"``: the learning rate decays batch by batch from ``lr`` to
-        0 over the ``max_epochs`` epochs of each ``fit`` / ``partial_fit``
-        call (:class:`skattn.callbacks.LinearLRDecay`).
+        %(lr_schedule_values)s
     batch_size : int, default=64
     optimizer : torch optimizer class, default=torch.optim.Adam
         Its arguments go through ``optimizer__*`` (e.g. ``optimizer__weight_decay``).

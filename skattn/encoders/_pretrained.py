@@ -422,10 +422,7 @@ class PretrainedTextEncoder(EncoderMixin, PretrainedTextNet):
         Epochs of fine-tuning (with ``fine_tune=True``).
     lr : float, default=5e-05
     lr_schedule : {"constant", "linear"}, default="constant"
-        ``"linear"``: the learning rate decays batch by batch from ``lr`` to
-        0 over the ``max_epochs`` epochs of each fit
-        (:class:`skattn.callbacks.LinearLRDecay`, as Hugging Face's trainer
-        does by default).
+        %(lr_schedule_values)s
     %(pretrained_training_params)s
 
     Attributes
@@ -560,10 +557,7 @@ class PretrainedTextClassifier(ClassifierMixin, PretrainedTextNet):
     lr : float, default=1e-04
         Starting learning rate of AdamW.
     lr_schedule : {"constant", "linear"}, default="linear"
-        ``"linear"``: the learning rate decays batch by batch from ``lr`` to
-        0 over the ``max_epochs`` epochs of each fit
-        (:class:`skattn.callbacks.LinearLRDecay`, as Hugging Face's trainer
-        does by default); ``"constant"`` keeps it at ``lr``.
+        %(lr_schedule_values)s
     %(pretrained_training_params)s
     %(class_weight_param)s
     classes : array-like, default=None

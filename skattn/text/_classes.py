@@ -47,11 +47,7 @@ class AttentionTextClassifier(ClassifierMixin, TextAttentionNet):
         at a cost in accuracy within a point; ``explain``'s contributions are
         faithful either way (``docs/interpretation.md``).
     lr_schedule : {"linear", "constant"}, default="linear"
-        ``"linear"``: the learning rate decays batch by batch from ``lr`` to
-        0 over the ``max_epochs`` epochs of each ``fit`` / ``partial_fit``
-        call (:class:`skattn.callbacks.LinearLRDecay`), as in fastText.
-        ``"constant"``: ``lr`` throughout (use it with a scheduler callback of
-        your own).
+        %(lr_schedule_values)s
     batch_size : int, default=256
     optimizer : torch optimizer class, default=torch.optim.Adam
         Its arguments go through ``optimizer__*`` (e.g. ``optimizer__weight_decay``).
@@ -189,9 +185,7 @@ class AttentionTextRegressor(RegressorMixin, TextAttentionNet):
     max_epochs : int, default=10
     lr : float, default=0.005
     lr_schedule : {"constant", "linear"}, default="constant"
-        ``"linear"``: the learning rate decays batch by batch from ``lr`` to
-        0 over the ``max_epochs`` epochs of each ``fit`` / ``partial_fit``
-        call (:class:`skattn.callbacks.LinearLRDecay`).
+        %(lr_schedule_values)s
     batch_size : int, default=64
     optimizer : torch optimizer class, default=torch.optim.Adam
         Its arguments go through ``optimizer__*`` (e.g. ``optimizer__weight_decay``).

@@ -16,7 +16,8 @@ runs::
 Each step that differs between estimators is a hook declared here; the ones
 without a sensible default raise ``NotImplementedError``. Prediction goes
 through the same hooks (:meth:`~AttentionNet._net_input`), and every loop over
-prediction batches goes through :meth:`~AttentionNet._fill_batches`.
+prediction batches goes through :meth:`~AttentionNet._fill_batches`, in the
+order of :meth:`~AttentionNet._prediction_order`.
 
 Target handling is composed from :mod:`skattn._targets` by the class attribute
 ``_task``: ``"classification"`` (labels <-> indices, probabilities,
@@ -48,7 +49,7 @@ from ._compat import (
     HasMethods, Interval, StrOptions, check_sample_weight, validate_parameter_constraints,
 )
 from ._docstrings import API_PAGE
-from ._skorch import batch_loader, seeded
+from ._skorch import _row_lengths, batch_loader, seeded
 from ._targets import SUPERVISED_TASKS, TASKS, decode_outputs, encode_labels, encode_target
 from .callbacks import LinearLRDecay, StopOnNonFiniteLoss
 
@@ -850,10 +851,28 @@ class AttentionNet(NeuralNet):
             Xi, _ = unpack_data(batch)
             yield to_tensor(Xi, device=self.device)
 
-    def _fill_batches(self, X, fn, out, *, order=None):
+    def _prediction_order(self, X):
+        """The order in which prediction batches visit the samples of encoded
+        ``X`` (their results still land on the samples' own rows), or None for
+        input order.
+
+        Where the net's dataset cuts each batch to its longest row (it has
+        ``lengths()``, as :class:`~skattn._skorch.PaddedBatchDataset`), the
+        longest rows come first: rows of similar length share a batch, which
+        then carries little padding (an MR or SMS pass over the training
+        documents in about half the time). The module masks padding, so the
+        results are those of input order up to float rounding.
+        """
+        if not isinstance(X, np.ndarray) or X.ndim != 2:
+            return None
+        lengths = _row_lengths(self.get_dataset(X))
+        return None if lengths is None else np.argsort(-lengths, kind="stable")
+
+    def _fill_batches(self, X, fn, out=None):
         """Run ``fn`` over the prediction batches of encoded ``X`` into ``out``.
 
-        The one loop over prediction batches of every estimator.
+        The one loop over prediction batches of every estimator; it visits
+        the samples in :meth:`_prediction_order`.
 
         Parameters
         ----------
@@ -863,14 +882,14 @@ class AttentionNet(NeuralNet):
             ``fn(Xi)`` on a batch of module input, under ``torch.no_grad``
             (``fn`` may enable gradients itself); returns an ndarray (or a
             tuple of ndarrays) with the batch along the first axis.
-        out : ndarray or tuple of ndarray
+        out : ndarray or tuple of ndarray, default=None
             Where the results go, shaped (n_samples, ...). Each batch's result
             fills its rows and the leading part of every other axis: batches
             are cut to their longest row, so a batch's (B, T_batch) result
             lands in ``out[rows, :T_batch]``; the rest keeps its initial value.
-        order : ndarray of int, default=None
-            Visit the samples in this order (e.g. longest first); results still
-            land on the rows of the samples' input positions.
+            None: a single ndarray shaped (and typed) as the first batch's
+            result, for results of the same shape past the batch axis in
+            every batch (e.g. (B, n_outputs) logits).
 
         Returns
         -------
@@ -878,6 +897,8 @@ class AttentionNet(NeuralNet):
         """
         single = not isinstance(out, tuple)
         outs = (out,) if single else out
+        n_samples = len(X)
+        order = self._prediction_order(X)
         if order is not None:
             X = X[order]
         start = 0
@@ -885,6 +906,9 @@ class AttentionNet(NeuralNet):
             for Xi in self._batches(X):
                 values = fn(Xi)
                 values = (values,) if single else values
+                if outs[0] is None:
+                    out = np.empty((n_samples,) + values[0].shape[1:], dtype=values[0].dtype)
+                    outs = (out,)
                 B = len(values[0])
                 rows = slice(start, start + B) if order is None else order[start:start + B]
                 for full, value in zip(outs, values):
@@ -945,7 +969,8 @@ class AttentionNet(NeuralNet):
 
     def _raw_outputs(self, X):
         """The module's outputs (logits) for ``X``, float64 (n_samples, n_outputs)."""
-        return to_numpy(self.forward(self._net_input(X))).astype(np.float64)
+        return self._fill_batches(
+            self._net_input(X), lambda Xi: to_numpy(self.infer(Xi)).astype(np.float64))
 
     @available_if(_has_task("classification"))
     def predict_proba(self, X):

@@ -238,14 +238,13 @@ class PretrainedTextNet(AttentionNet):
         return [self._token_strings(row[row != pad]) for row in ids]
 
     def _embed_sorted(self, ids):
-        """Pooled vectors of id rows, computed longest documents first (batches
-        of similar length carry little padding) and returned in input order."""
-        pad = self.tokenizer_.pad_token_id
+        """Pooled vectors of id rows, computed longest documents first (as
+        every prediction pass: batches of similar length carry little padding)
+        and returned in input order."""
         return self._fill_batches(
             ids,
             lambda Xi: self.module_.embed(Xi)[0].float().cpu().numpy(),  # (B, D)
             np.empty((len(ids), self.module_.output_dim), dtype=np.float32),
-            order=np.argsort(-(ids != pad).sum(1), kind="stable"),
         )
 
     # -- attention --------------------------------------------------------------

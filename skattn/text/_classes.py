@@ -80,11 +80,11 @@ class AttentionTextClassifier(ClassifierMixin, TextAttentionNet):
     N(0, 0.3), dropout 0.6) were chosen by validation accuracy on 80/20
     splits of the training parts of MR, SUBJ and TREC-6 (SMS too from the
     fourth round), never their test parts
-    (``benchmarks/select_defaults.py``, nine rounds, 84 candidates): the
+    (``benchmarks/select_defaults.py``, ten rounds, 86 candidates): the
     best validation mean of the sixth round, which the later rounds'
     candidates (neighbours of it, other attention scorers, label-wise
-    attention, trigrams, smaller batches) matched only within the spread of
-    seeds, and faster to fit than the earlier
+    attention, trigrams, smaller batches, fastText's small-step SGD)
+    matched only within the spread of seeds, and faster to fit than the earlier
     choices (0.1.0: words only, batch 64, lr 0.01, 6 epochs; then a constant
     lr 0.03 on plainly shuffled batches; then an embedding from N(0, 1) with
     dropout 0.5). ``docs/benchmarks.md`` compares them with fastText,

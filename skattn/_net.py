@@ -44,6 +44,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
+from torch.utils.data import Subset
 
 from ._compat import (
     HasMethods, Interval, StrOptions, check_sample_weight, validate_parameter_constraints,
@@ -842,12 +843,17 @@ class AttentionNet(NeuralNet):
         self.check_is_fitted()
         return X if is_dataset(X) else self._encode_input(self._validate_input(X))
 
-    def _batches(self, X):
+    def _batches(self, X, order=None):
         """Yield the module input of each prediction batch of the encoded ``X``
-        (skorch's iterator, so batching matches ``predict``), in eval mode."""
+        (skorch's iterator, so batching matches ``predict``), in eval mode;
+        with ``order`` (sample indices), the samples in that order, each batch
+        indexed from ``X`` (no reordered copy of it)."""
         self.check_is_fitted()
         self._set_training(False)
-        for batch in self.get_iterator(self.get_dataset(X), training=False):
+        dataset = self.get_dataset(X)
+        if order is not None:
+            dataset = Subset(dataset, order)
+        for batch in self.get_iterator(dataset, training=False):
             Xi, _ = unpack_data(batch)
             yield to_tensor(Xi, device=self.device)
 
@@ -899,11 +905,9 @@ class AttentionNet(NeuralNet):
         outs = (out,) if single else out
         n_samples = len(X)
         order = self._prediction_order(X)
-        if order is not None:
-            X = X[order]
         start = 0
         with torch.no_grad():
-            for Xi in self._batches(X):
+            for Xi in self._batches(X, order):
                 values = fn(Xi)
                 values = (values,) if single else values
                 if outs[0] is None:

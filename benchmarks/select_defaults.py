@@ -213,7 +213,6 @@ class MeanOfEmbeddings:
         self.start = start
 
     def fit(self, X, y):
-
         with torch.random.fork_rng():
             torch.manual_seed(self.seed)
             self.vectorizer_ = clone(self.vectorizer)

@@ -100,9 +100,9 @@ def main():
     parser.add_argument("--mixed-precision", default="no", choices=["no", "bf16", "fp16"])
     parser.add_argument("--train-size", type=int, default=0)
     parser.add_argument("--max-epochs", type=int, default=0)
-    parser.add_argument("--batch-size", type=int, default=256,
+    parser.add_argument("--batch-size", type=int, default=64,
                         help="global batch, split over the processes (default: the "
-                             "classifier's default batch_size, 256)")
+                             "classifier's default batch_size, 64)")
     parser.add_argument("--gpu", action="store_true")
     parser.add_argument("--early-stopping", action="store_true",
                         help="early_stopping=True: every rank must stop at the same epoch")

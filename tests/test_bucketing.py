@@ -116,7 +116,8 @@ def test_prediction_passes_visit_documents_longest_first_and_keep_input_order(re
     # shuffled MR reviews (with bigrams) was cut to a long one: most cells
     # were padding. Every prediction pass now sorts by length first.
     X_train, X_test, y_train, _ = reviews
-    clf = AttentionTextClassifier(max_epochs=1, random_state=0).fit(X_train, y_train)
+    clf = AttentionTextClassifier(max_epochs=1, batch_size=256, random_state=0).fit(
+        X_train, y_train)
     ids = clf._net_input(X_test)
     lengths = (ids != 0).sum(1)
     widths = []

@@ -37,12 +37,13 @@ def test_linear_decay_from_lr_to_zero_over_the_fit(reviews):
                                   random_state=0, callbacks=[record]).fit(X, y)
     steps = 3 * math.ceil(len(X) / 64)
     assert len(record.lrs) == steps
-    np.testing.assert_allclose(record.lrs, 0.1 * (1 - np.arange(steps) / steps), rtol=1e-12)
+    lr = clf.lr
+    np.testing.assert_allclose(record.lrs, lr * (1 - np.arange(steps) / steps), rtol=1e-12)
     # Restored when training ends: the next partial_fit decays from lr again.
-    assert clf.optimizer_.param_groups[0]["lr"] == 0.1
+    assert clf.optimizer_.param_groups[0]["lr"] == lr
     record.lrs.clear()
     clf.partial_fit(X[:128], y[:128])
-    np.testing.assert_allclose(record.lrs, 0.1 * (1 - np.arange(6) / 6))
+    np.testing.assert_allclose(record.lrs, lr * (1 - np.arange(6) / 6))
 
 
 def test_validation_split_and_constant_schedule(reviews):
@@ -51,7 +52,8 @@ def test_validation_split_and_constant_schedule(reviews):
     AttentionTextClassifier(max_epochs=2, batch_size=100, embedding_dim=16, random_state=0,
                             train_split=0.2, callbacks=[record]).fit(X, y)
     # 800 training documents after the split: 8 batches an epoch.
-    np.testing.assert_allclose(record.lrs, 0.1 * (1 - np.arange(16) / 16))
+    lr = AttentionTextClassifier().lr
+    np.testing.assert_allclose(record.lrs, lr * (1 - np.arange(16) / 16))
     record = RecordLR()
     AttentionTextClassifier(max_epochs=2, batch_size=100, embedding_dim=16, random_state=0,
                             lr=0.02, lr_schedule="constant", callbacks=[record]).fit(X, y)
@@ -68,7 +70,7 @@ def test_linear_schedule_at_least_matches_constant_on_movie_reviews():
         schedule: np.mean([
             AttentionTextClassifier(lr_schedule=schedule, lr=lr, random_state=seed)
             .fit(X_train, y_train).score(X_test, y_test) for seed in (0, 1)])
-        for schedule, lr in (("linear", 0.1), ("constant", 0.03))
+        for schedule, lr in (("linear", AttentionTextClassifier().lr), ("constant", 0.03))
     }
     # The chosen default against the previous one (lr 0.03, constant), mean of 2 seeds.
     assert scores["linear"] > 0.70 and scores["linear"] >= scores["constant"] - 0.01, scores

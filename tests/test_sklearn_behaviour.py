@@ -260,7 +260,7 @@ def test_scikit_learn_repr():
     names = [re.sub(r"<[^>]+>", "", re.sub(r"<span.*?</span>", "", c, flags=re.S)).strip()
              for c in cells]
     assert names == ["max_epochs", "module__dropout"]
-    assert "max_epochs: int, default=5" in cells[0]
+    assert "max_epochs: int, default=3" in cells[0]
     # The "?" opens skattn's API page of the estimator (public module path).
     assert changed._get_doc_link() == (
         "https://skattn.readthedocs.io/en/latest/generated/"

@@ -18,10 +18,12 @@ from skattn.datasets import load_movie_reviews
 TRIGGERS = ["excellent", "awful", "boring", "moving"]
 # Tiny trigger-task models: light dropout (the classifier's default 0.5 suits real
 # text trained for more steps), words only (the label is one word; the bigrams
-# of random filler around it are noise) and a constant small lr (the default
-# lr 0.1 decaying to 0 suits 256-document batches).
+# of random filler around it are noise), a constant small lr in batches of 16,
+# and the embedding drawn from N(0, 0.3): from the default's N(0, 0.03) the 65
+# steps of these fits leave the Transformer's ranking of the triggers unsettled.
 FAST = dict(embedding_dim=16, max_epochs=5, lr=0.02, lr_schedule="constant", batch_size=16,
-            random_state=0, module__dropout=0.1, vectorizer__ngram_range=(1, 1))
+            random_state=0, module__dropout=0.1, vectorizer__ngram_range=(1, 1),
+            module__embedding_init_std=0.3)
 
 
 def make_trigger_task(n, seed):

@@ -170,6 +170,18 @@ SECTIONS = {
     (:class:`skattn.callbacks.LinearLRDecay`, as fastText and Hugging Face's
     trainer do). ``"constant"``: ``lr`` throughout (use it with a scheduler
     callback of your own).""",
+    "attention_lr_values": """\
+    The learning rate of the parameters that decide *where* the model looks:
+    the pooling query and scorer and, with ``encoder="gru"`` or
+    ``"transformer"``, the recurrent or Transformer layers
+    (``module_.attention_parameters()``). They then form a parameter group of
+    their own, while the embedding and the output layer learn at ``lr``.
+    None: ``lr`` for all. ``lr_schedule`` scales both rates alike.
+    Adam moves every weight by about its learning rate at each step, whatever
+    its gradient, so a rate suited to the sparsely updated embedding can
+    push the dense scoring and context layers to saturation, where every
+    token scores alike and the pooling weights are uniform; see
+    ``docs/interpretation.md``.""",
     "pretrained_training_params": """\
     batch_size : int, default=32
         Also the batch size of ``transform``/``predict``.

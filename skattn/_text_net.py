@@ -15,7 +15,7 @@ per-layer weights layout.
 """
 
 from itertools import chain
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,9 @@ __all__ = ["TextAttentionNet", "EXPLAIN_COLUMNS", "explanation_frame", "padded_l
 #: The columns of every text-like estimator's ``explain``, in order; extra
 #: columns (``layer``, ``head``, ...) come after ``sample``.
 EXPLAIN_COLUMNS = ("sample", "position", "token", "in_vocabulary", "special", "weight")
+
+#: The key that marks the optimizer's parameter group of ``attention_lr``.
+_ATTENTION_GROUP = "skattn_attention"
 
 EXPLAIN_METHODS = ("attention", "contribution", "rollout") + ATTRIBUTION_METHODS
 
@@ -156,6 +159,7 @@ class TextAttentionNet(AttentionNet):
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
         "num_heads": [Interval(Integral, 1, None, closed="left")],
         "num_layers": [Interval(Integral, 1, None, closed="left")],
+        "attention_lr": [Interval(Real, 0, None, closed="neither"), None],
     }
 
     # -- hooks of AttentionNet --------------------------------------------------
@@ -166,6 +170,45 @@ class TextAttentionNet(AttentionNet):
                 f"embedding_dim={self.embedding_dim} must be divisible by "
                 f"num_heads={self.num_heads} for the transformer encoder."
             )
+
+    def get_params_for_optimizer(self, prefix, named_parameters):
+        """skorch hook: with ``attention_lr``, the parameters that decide where
+        the pooling looks (the module's ``attention_parameters()``: the
+        pooling scorer, the GRU or Transformer layers) form a parameter group
+        of their own at that learning rate, split off every group that sets
+        no ``lr`` of its own (``optimizer__param_groups`` that do keep theirs).
+        A learning-rate schedule scales every group alike."""
+        args, kwargs = super().get_params_for_optimizer(prefix, named_parameters)
+        if prefix != "optimizer" or self.attention_lr is None:
+            return args, kwargs
+        looking = {id(p) for p in self.module_.attention_parameters()}
+        groups = []
+        for group in args[0]:
+            if "lr" in group:
+                groups.append(group)
+                continue
+            params = list(group["params"])
+            rest = [p for p in params if id(p) not in looking]
+            attending = [p for p in params if id(p) in looking]
+            groups += [{**group, "params": part, **extra} for part, extra in (
+                (rest, {}), (attending, {"lr": self.attention_lr, _ATTENTION_GROUP: True}))
+                if part]
+        return (groups, *args[1:]), kwargs
+
+    def set_params(self, **params):
+        """Set parameters (scikit-learn's ``set_params``). On a fitted net
+        skorch sets a new ``lr`` on every parameter group; the group of
+        ``attention_lr`` keeps (or takes) that rate, so ``partial_fit``
+        continues with both. Setting ``attention_lr`` to or from None takes
+        effect at the next ``fit``."""
+        super().set_params(**params)
+        optimizer = self.__dict__.get("optimizer_")
+        if ({"lr", "attention_lr"} & set(params) and optimizer is not None
+                and self.attention_lr is not None):
+            for group in optimizer.param_groups:
+                if group.get(_ATTENTION_GROUP):
+                    group["lr"] = self.attention_lr
+        return self
 
     def _validate_input(self, X, *, training=False, reset=False):
         return check_texts(X, allow_empty=not training, min_samples=2 if reset else 1)

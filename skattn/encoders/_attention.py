@@ -88,6 +88,8 @@ class AttentionEncoder(EncoderMixin, TextAttentionNet):
     lr : float, default=0.005
     lr_schedule : {"constant", "linear"}, default="constant"
         %(lr_schedule_values)s
+    attention_lr : float or None, default=None
+        %(attention_lr_values)s
     batch_size : int, default=64
     optimizer : torch optimizer class, default=torch.optim.Adam
         Its arguments go through ``optimizer__*`` (e.g. ``optimizer__weight_decay``).
@@ -146,6 +148,7 @@ class AttentionEncoder(EncoderMixin, TextAttentionNet):
         max_epochs=10,
         lr=0.005,
         lr_schedule="constant",
+        attention_lr=None,
         batch_size=64,
         optimizer=torch.optim.Adam,
         train_split=None,

@@ -170,6 +170,17 @@ class SequenceEncoder(nn.Module):
         self.pooling = AttentionPooling(width, score=attention, n_queries=n_queries)
         self.output_dim = embedding_dim if pool_values == "embeddings" else width
 
+    def attention_parameters(self):
+        """The parameters that decide *where* the pooling looks: the pooling
+        query and scorer and, for the GRU and Transformer encoders, their
+        layers; everything but the embedding, which is what is read.
+
+        Returns
+        -------
+        list of torch.nn.Parameter
+        """
+        return [p for name, p in self.named_parameters() if not name.startswith("embedding.")]
+
     def forward(self, x, need_weights=False, embedded=None):
         """Encode token ids ``x`` of shape (B, T).
 
@@ -242,6 +253,11 @@ class TextAttentionModule(nn.Module):
             encoder_params["n_queries"] = n_outputs
         self.encoder = SequenceEncoder(vocab_size, **encoder_params)
         self.head = nn.Linear(self.encoder.output_dim, n_outputs)
+
+    def attention_parameters(self):
+        """The encoder's :meth:`SequenceEncoder.attention_parameters` (not the
+        embedding, not the output layer)."""
+        return self.encoder.attention_parameters()
 
     def _outputs(self, pooled):
         """Pooled (B, D) or, label-wise, (B, K, D) -> outputs (B, K)."""

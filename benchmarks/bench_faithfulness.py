@@ -22,11 +22,13 @@ decide whether the option is worth shipping (it is defined here, not in skattn).
     python benchmarks/bench_faithfulness.py            # about 2 minutes on 2 cores
     python benchmarks/bench_faithfulness.py --tasc     # and the TaSc-lin evaluation
     python benchmarks/bench_faithfulness.py --tasc --lrs 0.03 0.05 0.1   # and lr's effect
+    python benchmarks/bench_faithfulness.py --attention-lrs none 0.01 0.001   # attention_lr's
 
 ``--lrs`` refits the classifier at each starting learning rate (decaying
 linearly, the default schedule) and reports its accuracy with the
 comprehensiveness of attention, contribution and random: how much the raw
-weights explain depends on the learning rate.
+weights explain depends on the learning rate. ``--attention-lrs`` does the same
+for ``attention_lr`` ("none": one rate for every layer).
     python benchmarks/bench_faithfulness.py --quick    # smoke run, writes nothing
 """
 
@@ -146,6 +148,25 @@ def run(name, n_docs, max_epochs=None):
     return table, accuracy, fit_seconds
 
 
+def _refit_rows(names, n_docs, quick, param, values):
+    """Table rows: the default classifier refitted with ``param`` at each of
+    ``values``; its accuracy and the comprehensiveness of attention,
+    contribution and random."""
+    rows = [f"| data | {param} | accuracy | attention comp. | contribution comp. | random comp. |",
+            "|---|---|---|---|---|---|"]
+    for name in names:
+        for value in values:
+            clf, X_test, accuracy, _ = _fit(name, 1 if quick else None, **{param: value})
+            scores = eraser_scores(clf, X_test[:n_docs], random_state=0,
+                                   methods=("attention", "contribution", "random"))
+            comp = scores["comprehensiveness"]
+            shown = "none" if value is None else f"{value:g}"
+            rows.append(f"| {name} | {shown} | {accuracy:.3f} | {comp['attention']:.3f} | "
+                        f"{comp['contribution']:.3f} | {comp['random']:.3f} |")
+            print(rows[-1], flush=True)
+    return rows
+
+
 def _section(title, intro, rows):
     """A Markdown section: heading, one paragraph, a table given as its rows."""
     return f"\n## {title}\n\n{intro}\n\n" + "\n".join(rows) + "\n"
@@ -159,6 +180,8 @@ def main():
     parser.add_argument("--tasc", action="store_true", help="also evaluate TaSc-lin training")
     parser.add_argument("--lrs", type=float, nargs="*", default=[],
                         help="also refit at these learning rates (see above)")
+    parser.add_argument("--attention-lrs", nargs="*", default=[], metavar="RATE",
+                        help="also refit at these attention_lr values ('none': one lr)")
     args = parser.parse_args()
     set_threads(args.threads)
     names = ["MR"] if args.quick else list(DATASETS)
@@ -209,22 +232,19 @@ def main():
             "weights), same split and documents:", rows)
     by_lr = ""
     if args.lrs:
-        rows = ["| data | lr | accuracy | attention comp. | contribution comp. | random comp. |",
-                "|---|---|---|---|---|---|"]
-        for name in names:
-            for lr in args.lrs:
-                clf, X_test, accuracy, _ = _fit(name, 1 if args.quick else None, lr=lr)
-                scores = eraser_scores(clf, X_test[:n_docs], random_state=0,
-                                       methods=("attention", "contribution", "random"))
-                comp = scores["comprehensiveness"]
-                rows.append(f"| {name} | {lr:g} | {accuracy:.3f} | {comp['attention']:.3f} | "
-                            f"{comp['contribution']:.3f} | {comp['random']:.3f} |")
-                print(rows[-1], flush=True)
         by_lr = _section(
             "The learning rate and the raw weights",
             "`--lrs`: the default classifier refitted at each starting learning rate (decaying "
             "linearly to 0, the default schedule), same split and documents; comprehensiveness "
-            "as above:", rows)
+            "as above:", _refit_rows(names, n_docs, args.quick, "lr", args.lrs))
+    if args.attention_lrs:
+        by_lr += _section(
+            "The attention layers' learning rate and the raw weights",
+            "`--attention-lrs`: the default classifier refitted at each `attention_lr` (the "
+            "rate of the pooling query and scorer; none: `lr` for every layer), same split "
+            "and documents; comprehensiveness as above:",
+            _refit_rows(names, n_docs, args.quick, "attention_lr",
+                        [None if a == "none" else float(a) for a in args.attention_lrs]))
     if args.quick:
         return
     DOCS.write_text(

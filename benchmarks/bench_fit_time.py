@@ -7,6 +7,8 @@ pair's ratio and the median ratio. Both use ``--threads`` threads (2). Needs
 
     python benchmarks/bench_fit_time.py --datasets MR SUBJ TREC-6 SMS --repeat 5
     python benchmarks/bench_fit_time.py --profile MR     # where one skattn fit spends its time
+    python benchmarks/bench_fit_time.py --datasets MR SUBJ --repeat 3 --against-one-lr
+                                        # the default against attention_lr=None
 """
 
 import argparse
@@ -38,6 +40,8 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--profile", choices=list(FILES), default=None,
                         help="instead: cProfile one default fit (after a warm-up fit)")
+    parser.add_argument("--against-one-lr", action="store_true",
+                        help="pair the default with attention_lr=None instead of fastText")
     args = parser.parse_args()
     set_threads(args.threads)
     if args.profile:
@@ -48,13 +52,18 @@ def main():
               f" {machine()}")
         pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
         return
+    if args.against_one_lr:
+        other, name = lambda: AttentionTextClassifier(attention_lr=None, random_state=0), \
+            "attention_lr=None"
+    else:
+        other, name = lambda: FastText(args.threads), "fastText"
     lines = []
     for data in args.datasets:
         X, _, y, _ = split(data)
         timed(AttentionTextClassifier(random_state=0), X, y)
-        timed(FastText(args.threads), X, y)
-        pairs = [(timed(AttentionTextClassifier(random_state=0), X, y),
-                  timed(FastText(args.threads), X, y)) for _ in range(args.repeat)]
+        timed(other(), X, y)
+        pairs = [(timed(AttentionTextClassifier(random_state=0), X, y), timed(other(), X, y))
+                 for _ in range(args.repeat)]
         ratios = [a / b for a, b in pairs]
         lines.append(
             f"| {data} | {statistics.median(a for a, _ in pairs):.2f} | "
@@ -62,7 +71,8 @@ def main():
             f"{min(ratios):.2f}-{max(ratios):.2f} |")
         print(lines[-1], flush=True)
     print(f"\n{args.repeat} alternating pairs per data set; {machine()}\n")
-    print("| data | skattn default fit (s, median) | fastText fit (s, median) | ratio (median) | ratio (range) |")
+    print(f"| data | skattn default fit (s, median) | {name} fit (s, median) | ratio (median) "
+          "| ratio (range) |")
     print("|---|---|---|---|---|")
     print("\n".join(lines))
 

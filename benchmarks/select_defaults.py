@@ -18,6 +18,7 @@ validation accuracy and fit time per candidate and data set, and the mean.
     python benchmarks/select_defaults.py MR SUBJ TREC-6 SMS --only=R10 --seeds 0 1 2  # round 10
     python benchmarks/select_defaults.py MR SUBJ TREC-6 SMS --only=R11 --seeds 0 1 2 3 4  # round 11
     python benchmarks/select_defaults.py MR SUBJ TREC-6 SMS --only=R12 --seeds 0 1 2 3 4  # round 12
+    python benchmarks/select_defaults.py MR SUBJ TREC-6 SMS --only=R13 --seeds 0 1 2 3 4  # round 13
 
 With several seeds each candidate's figure is the mean over the seeds. Rounds 5
 to 12 also score fastText (bigrams, 25 epochs, as in ``bench_peers.py``) on the same
@@ -74,6 +75,13 @@ def round11(**extra):
     0.05 decaying linearly over 3 epochs, an embedding from N(0, 0.03),
     dropout 0.5) with the given changes."""
     return dict(round5(std=0.03, dropout=0.5, lr=0.05, max_epochs=3, **extra), batch_size=64)
+
+
+def round12(*, dropout=0.5, **extra):
+    """The round-12 defaults (the round-11 ones with ``attention_lr=0.001``)
+    with the given changes, as estimator parameters (``lr``, ``batch_size``,
+    ``vectorizer``, ...) or ``dropout``."""
+    return {**round11(attention_lr=0.001), "module__dropout": dropout, **extra}
 
 
 CANDIDATES = {
@@ -219,6 +227,19 @@ CANDIDATES = {
     "R12 GRU encoder": round11(encoder="gru"),
     **{f"R12 GRU encoder, attention_lr {a}": round11(encoder="gru", attention_lr=a)
        for a in (0.01, 0.003, 0.001)},
+    # Thirteenth round (--only=R13 --seeds 0 1 2 3 4): with the attention
+    # layers at a rate of their own, the embedding's rate, the epochs,
+    # dropout, width and vocabulary again around the round-12 defaults.
+    "R13 round-12 defaults": round12(),
+    "R13 ... every bigram (min_df=1)": round12(vectorizer=SequenceVectorizer(ngram_range=(1, 2))),
+    "R13 ... lr 0.07": round12(lr=0.07),
+    "R13 ... lr 0.035": round12(lr=0.035),
+    "R13 ... 4 epochs": round12(max_epochs=4),
+    "R13 ... dropout 0.4": round12(dropout=0.4),
+    "R13 ... dropout 0.6": round12(dropout=0.6),
+    "R13 ... embedding_dim 100": round12(embedding_dim=100),
+    "R13 ... batch 32, lr 0.035": round12(batch_size=32, lr=0.035),
+    "R13 ... scaled-dot attention": round12(attention="scaled_dot"),
 }
 
 
@@ -300,6 +321,108 @@ PLAIN_LOOPS = {
 }
 
 
+class LazyAdam(torch.optim.Optimizer):
+    """Adam whose sparse gradients move only the rows they hold, moments
+    included (torch's ``SparseAdam``, in one optimizer with the dense Adam
+    of the other parameters, as skorch's loop has one optimizer). On dense
+    gradients it is torch's Adam step for step."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state.update(step=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
+                state["step"] += 1
+                c1, c2 = 1 - beta1 ** state["step"], 1 - beta2 ** state["step"]
+                grad = p.grad
+                if grad.is_sparse:
+                    grad = grad.coalesce()
+                    rows, values = grad.indices()[0], grad.values()  # (R,), (R, D)
+                    m = state["m"][rows].mul_(beta1).add_(values, alpha=1 - beta1)
+                    v = state["v"][rows].mul_(beta2).addcmul_(values, values, value=1 - beta2)
+                    state["m"][rows], state["v"][rows] = m, v
+                    p[rows] -= group["lr"] * (m / c1) / (v / c2).sqrt_().add_(group["eps"])
+                else:
+                    m, v = state["m"], state["v"]
+                    m.mul_(beta1).add_(grad, alpha=1 - beta1)
+                    v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+                    p.addcdiv_(m, (v / c2).sqrt_().add_(group["eps"]), value=-group["lr"] / c1)
+        return loss
+
+
+class SparseEmbedding(AttentionTextClassifier):
+    """The classifier with sparse embedding gradients (``nn.Embedding(sparse=True)``),
+    to be trained by :class:`LazyAdam`."""
+
+    def initialize_module(self):
+        super().initialize_module()
+        self.module_.encoder.embedding.sparse = True
+        return self
+
+
+class NaiveBayesStart(AttentionTextClassifier):
+    """The classifier whose embedding starts with NBSVM's Naive Bayes
+    log-count ratios: column ``k`` of the embedding holds ``nb_scale`` times
+    class ``k``'s ratio against the rest (binarized counts, ``alpha=1``)
+    and the output layer reads column ``k`` into logit ``k`` with weight 1,
+    so that training starts from the attention-weighted mean of the ratios."""
+
+    nb_scale = 0.3
+
+    def _training_data(self, X, target):
+        self._nb_data = X, np.asarray(target)
+        return super()._training_data(X, target)
+
+    def initialize_module(self):
+        super().initialize_module()
+        ids, target = self._nb_data
+        labels = target if target.dtype.kind in "iu" else np.searchsorted(self.classes_, target)
+        n_classes, n_ids = len(self.classes_), self.vectorizer_.n_ids_
+        counts = np.zeros((n_classes, n_ids))
+        for row, label in zip(ids, labels):
+            counts[label, np.unique(row[row != 0])] += 1
+        p = counts + 1.0
+        q = counts.sum(0, keepdims=True) - counts + 1.0
+        ratios = np.log(p / p.sum(1, keepdims=True)) - np.log(q / q.sum(1, keepdims=True))
+        ratios[:, 0] = 0.0  # padding
+        with torch.no_grad():
+            embedding = self.module_.encoder.embedding.weight  # (V, D)
+            embedding[:, :n_classes] = torch.as_tensor(self.nb_scale * ratios.T, dtype=embedding.dtype)
+            self.module_.head.weight[:, :n_classes] = torch.eye(n_classes)
+        return self
+
+
+def naive_bayes_start(seed, scale):
+    model = NaiveBayesStart(random_state=seed)
+    model.nb_scale = scale
+    return model
+
+
+#: Thirteenth round's changes beyond parameters: sparse embedding gradients
+#: (the issue's fit-time candidate; fastText, too, moves only the rows a
+#: step reads) and a start from NBSVM's Naive Bayes ratios.
+EXPERIMENTS = {
+    "R13 ... sparse embedding gradients (lazy Adam)": lambda seed: SparseEmbedding(
+        optimizer=LazyAdam, random_state=seed),
+    "R13 ... sparse embedding gradients, every bigram": lambda seed: SparseEmbedding(
+        optimizer=LazyAdam, vectorizer=SequenceVectorizer(ngram_range=(1, 2)), random_state=seed),
+    **{f"R13 ... embedding starts from Naive Bayes ratios x {scale}":
+       (lambda seed, scale=scale: naive_bayes_start(seed, scale)) for scale in (0.1, 1.0)},
+}
+
+
 def _fasttext(seed):
     from bench_peers import FastText
 
@@ -312,7 +435,7 @@ REFERENCES = {
 }
 
 
-ROUNDS = ("R4", "R5", "R6", "R7", "R8", "R9", "R10", "R11", "R12")
+ROUNDS = ("R4", "R5", "R6", "R7", "R8", "R9", "R10", "R11", "R12", "R13")
 
 
 def _selected(label, only):
@@ -345,6 +468,7 @@ def main():
         models = {label: (lambda seed, params=params: AttentionTextClassifier(
             random_state=seed, **params)) for label, params in CANDIDATES.items()}
         models.update(PLAIN_LOOPS)
+        models.update(EXPERIMENTS)
         if importlib.util.find_spec("fasttext"):
             models.update(REFERENCES)
         for label, make in models.items():

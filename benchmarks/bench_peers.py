@@ -124,11 +124,12 @@ class NBSVM:
     Bayes) part. A bias left at full scale beside weights scaled by ``beta``
     tilts the predictions: MR's test reviews 855 called positive against
     1,066 that are (accuracy 0.776 against 0.790), SMS's test messages 26
-    called spam against 149 (0.890 against 0.979). Several classes:
+    called spam against 149 (0.890 against 0.979); ``scale_bias=False``
+    gives that variant. Several classes:
     one against the rest, the highest score wins."""
 
-    def __init__(self, alpha=1.0, C=1.0, beta=0.25):
-        self.alpha, self.C, self.beta = alpha, C, beta
+    def __init__(self, alpha=1.0, C=1.0, beta=0.25, scale_bias=True):
+        self.alpha, self.C, self.beta, self.scale_bias = alpha, C, beta, scale_bias
 
     def fit(self, X, y):
         from sklearn.feature_extraction.text import CountVectorizer
@@ -151,7 +152,7 @@ class NBSVM:
             naive_bayes = (1 - self.beta) * np.abs(w).mean()
             self.ratios_.append(r)
             self.coef_.append(naive_bayes + self.beta * w)
-            self.intercept_.append(self.beta * svm.intercept_[0])
+            self.intercept_.append((self.beta if self.scale_bias else 1.0) * svm.intercept_[0])
         return self
 
     def predict(self, X):

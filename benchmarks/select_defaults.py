@@ -19,14 +19,17 @@ validation accuracy and fit time per candidate and data set, and the mean.
     python benchmarks/select_defaults.py MR SUBJ TREC-6 SMS --only=R11 --seeds 0 1 2 3 4  # round 11
     python benchmarks/select_defaults.py MR SUBJ TREC-6 SMS --only=R12 --seeds 0 1 2 3 4  # round 12
     python benchmarks/select_defaults.py MR SUBJ TREC-6 SMS --only=R13 --seeds 0 1 2 3 4  # round 13
+    python benchmarks/select_defaults.py MR SUBJ TREC-6 SMS --only=R14 --seeds 0 1 2 3 4  # round 14
 
 With several seeds each candidate's figure is the mean over the seeds. Rounds 5
-to 12 also score fastText (bigrams, 25 epochs, as in ``bench_peers.py``) on the same
+to 14 also score fastText (bigrams, 25 epochs, as in ``bench_peers.py``) on the same
 validation splits, as a reference row, where ``fasttext`` is installed. Round 10
 separates fastText's model from its training regime: fastText's model (the mean
 of the word and bigram embeddings, then a linear layer) trained in a plain torch
 loop, once as the defaults train (Adam, batches of 256) and once as fastText
-trains (plain SGD in small steps from a near-zero start).
+trains (plain SGD in small steps from a near-zero start). Rounds 13 and 14 try
+changes that no parameter of the estimator expresses (``EXPERIMENTS``), as
+subclasses, modules and callbacks defined here.
 """
 
 import importlib.util
@@ -44,7 +47,14 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import machine, set_threads  # noqa: E402
 from bench_finetune import split  # noqa: E402
 
-from skattn import AttentionTextClassifier, SequenceVectorizer  # noqa: E402
+from skorch.callbacks import Callback  # noqa: E402
+
+from skattn import (  # noqa: E402
+    AttentionTextClassifier,
+    HashingSequenceVectorizer,
+    SequenceVectorizer,
+)
+from skattn.nn import TextAttentionModule  # noqa: E402
 
 WORDS = SequenceVectorizer(min_df=2)
 BIGRAMS = SequenceVectorizer(min_df=2, ngram_range=(1, 2))
@@ -423,6 +433,95 @@ EXPERIMENTS = {
 }
 
 
+class TokenDropoutModule(TextAttentionModule):
+    """The classifier's module with token (word) dropout as in Iyyer et al.
+    2015's deep averaging network: in training, each real token of a document
+    is replaced by padding with probability ``token_dropout`` (so it is
+    neither embedded nor attended), one token of each document always kept.
+    Exact for the pooling encoder, whose padding mask need not be a prefix."""
+
+    def __init__(self, vocab_size, n_outputs, token_dropout=0.0, **params):
+        super().__init__(vocab_size, n_outputs, **params)
+        self.token_dropout = token_dropout
+
+    def forward(self, x, embedded=None):
+        if self.training and self.token_dropout > 0 and embedded is None:
+            real = x != self.encoder.padding_idx  # (B, T)
+            drop = (torch.rand(x.shape, device=x.device) < self.token_dropout) & real
+            # Rows that would lose every token keep them all.
+            drop &= (real & ~drop).any(1, keepdim=True)
+            x = x.masked_fill(drop, self.encoder.padding_idx)
+        return super().forward(x, embedded=embedded)
+
+
+class WeightAverage(Callback):
+    """An exponential moving average of the module's parameters over the
+    training steps (torch's ``AveragedModel``), copied into the module when
+    training ends."""
+
+    def __init__(self, decay):
+        self.decay = decay
+
+    def on_train_begin(self, net, **kwargs):
+        from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+        self.average_ = AveragedModel(net.module_, multi_avg_fn=get_ema_multi_avg_fn(self.decay))
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training:
+            self.average_.update_parameters(net.module_)
+
+    def on_train_end(self, net, **kwargs):
+        with torch.no_grad():
+            for mine, averaged in zip(net.module_.parameters(), self.average_.module.parameters()):
+                mine.copy_(averaged)
+
+
+class ConvScorerModule(TextAttentionModule):
+    """The pooling encoder whose attention scores read a window of
+    ``2 * half_width + 1`` neighbouring embeddings (a 1-D convolution, then
+    tanh) instead of each embedding alone; what is averaged stays the
+    embeddings themselves. A cheap local context for *where* to look, as the
+    Transformer and GRU encoders give at many times the cost."""
+
+    def __init__(self, vocab_size, n_outputs, half_width=1, **params):
+        super().__init__(vocab_size, n_outputs, **params)
+        D = self.encoder.embedding.embedding_dim
+        self.context = torch.nn.Conv1d(D, D, 2 * half_width + 1, padding=half_width)
+
+    def attention_parameters(self):
+        return [*super().attention_parameters(), *self.context.parameters()]
+
+    def _pool(self, x, embedded=None):
+        encoder = self.encoder
+        mask = x != encoder.padding_idx  # (B, T)
+        e = encoder.dropout(encoder.embedding(x) if embedded is None else embedded)  # (B, T, D)
+        keys = torch.tanh(self.context(e.transpose(1, 2))).transpose(1, 2)  # (B, T, D)
+        return encoder.pooling.attend(keys, e, mask=mask, need_weights=False)[0]  # (B, D)
+
+    def forward(self, x, embedded=None):
+        return self._outputs(self.encoder.dropout(self._pool(x, embedded)))
+
+
+class MinimumSteps(AttentionTextClassifier):
+    """The classifier trained for at least ``min_steps`` optimizer steps:
+    ``max_epochs`` is raised to ``ceil(min_steps / batches per epoch)`` on a
+    data set too small for that many steps in ``max_epochs`` epochs."""
+
+    min_steps = 0
+
+    def fit(self, X, y=None, **fit_params):
+        batches = -(-len(X) // self.batch_size)
+        self.set_params(max_epochs=max(3, -(-self.min_steps // batches)))
+        return super().fit(X, y, **fit_params)
+
+
+def minimum_steps(seed, steps):
+    model = MinimumSteps(random_state=seed)
+    model.min_steps = steps
+    return model
+
+
 def _fasttext(seed):
     from bench_peers import FastText
 
@@ -435,7 +534,41 @@ REFERENCES = {
 }
 
 
-ROUNDS = ("R4", "R5", "R6", "R7", "R8", "R9", "R10", "R11", "R12", "R13")
+#: Fourteenth round, regularizers and cheap context beyond the estimator's
+#: parameters: token dropout, an average of the weights, a minimum number of
+#: optimizer steps, a convolution under the attention scores, every word and
+#: bigram hashed (fastText keeps every bigram in hashed buckets), and tokens
+#: that keep contractions and abbreviations whole.
+EXPERIMENTS.update({
+    "R14 round-12 defaults": lambda seed: AttentionTextClassifier(random_state=seed),
+    **{f"R14 ... token dropout {p}": (lambda seed, p=p: AttentionTextClassifier(
+        module=TokenDropoutModule, module__token_dropout=p, random_state=seed))
+       for p in (0.1, 0.2, 0.3)},
+    "R14 ... token dropout 0.2, dropout 0.3": lambda seed: AttentionTextClassifier(
+        module=TokenDropoutModule, module__token_dropout=0.2, module__dropout=0.3,
+        random_state=seed),
+    **{f"R14 ... weights averaged, decay {d}": (lambda seed, d=d: AttentionTextClassifier(
+        callbacks=[WeightAverage(d)], random_state=seed)) for d in (0.99, 0.995)},
+    **{f"R14 ... at least {n} steps": (lambda seed, n=n: minimum_steps(seed, n))
+       for n in (250, 300, 400)},
+    **{f"R14 ... scores read a window of {2 * w + 1} embeddings": (
+        lambda seed, w=w: AttentionTextClassifier(
+            module=ConvScorerModule, module__half_width=w, random_state=seed)) for w in (1, 2)},
+    **{f"R14 ... every word and bigram hashed into 2**{k} ids": (
+        lambda seed, k=k: AttentionTextClassifier(
+            vectorizer=HashingSequenceVectorizer(ngram_range=(1, 2), n_features=2**k),
+            random_state=seed)) for k in (14, 15, 16)},
+    **{f"R14 ... tokens {name}": (
+        lambda seed, pattern=pattern: AttentionTextClassifier(
+            vectorizer=SequenceVectorizer(min_df=2, ngram_range=(1, 2), token_pattern=pattern),
+            random_state=seed))
+       for name, pattern in {
+           "split at whitespace (fastText's)": r"\S+",
+           "keeping inner and leading apostrophes, inner periods and hyphens":
+               r"(?u)'?\w+(?:['.\-]\w+)*|[^\w\s]"}.items()},
+})
+
+ROUNDS = ("R4", "R5", "R6", "R7", "R8", "R9", "R10", "R11", "R12", "R13", "R14")
 
 
 def _selected(label, only):

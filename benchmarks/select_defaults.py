@@ -503,6 +503,25 @@ class ConvScorerModule(TextAttentionModule):
         return self._outputs(self.encoder.dropout(self._pool(x, embedded)))
 
 
+class MultiQueryModule(TextAttentionModule):
+    """The pooling encoder with ``n_queries`` pooling queries whose pooled
+    vectors are concatenated before the output layer (the several "hops" of
+    Lin et al. 2017's structured self-attention), rather than one query per
+    class (``per_class_attention``)."""
+
+    def __init__(self, vocab_size, n_outputs, n_queries=2, **params):
+        super().__init__(vocab_size, n_outputs, n_queries=n_queries, **params)
+        self.head = torch.nn.Linear(n_queries * self.encoder.output_dim, n_outputs)
+
+    def _outputs(self, pooled):
+        return self.head(pooled.flatten(1))  # (B, Q, D) -> (B, Q * D) -> (B, K)
+
+    def forward_with_weights(self, x):
+        """The queries' weights averaged, (B, T), for ``token_attention_``."""
+        outputs, weights = super().forward_with_weights(x)
+        return outputs, {**weights, "pooling": weights["pooling"].mean(1)}
+
+
 class MinimumSteps(AttentionTextClassifier):
     """The classifier trained for at least ``min_steps`` optimizer steps:
     ``max_epochs`` is raised to ``ceil(min_steps / batches per epoch)`` on a
@@ -554,6 +573,9 @@ EXPERIMENTS.update({
     **{f"R14 ... scores read a window of {2 * w + 1} embeddings": (
         lambda seed, w=w: AttentionTextClassifier(
             module=ConvScorerModule, module__half_width=w, random_state=seed)) for w in (1, 2)},
+    **{f"R14 ... {q} pooling queries, concatenated": (
+        lambda seed, q=q: AttentionTextClassifier(
+            module=MultiQueryModule, module__n_queries=q, random_state=seed)) for q in (2, 4)},
     **{f"R14 ... every word and bigram hashed into 2**{k} ids": (
         lambda seed, k=k: AttentionTextClassifier(
             vectorizer=HashingSequenceVectorizer(ngram_range=(1, 2), n_features=2**k),

@@ -522,6 +522,17 @@ class MultiQueryModule(TextAttentionModule):
         return outputs, {**weights, "pooling": weights["pooling"].mean(1)}
 
 
+class StartMarker(AttentionTextClassifier):
+    """The classifier on documents that begin with a marker token, so that
+    the first word also forms a bigram with the start ("xxstart how")."""
+
+    def fit(self, X, y=None, **fit_params):
+        return super().fit([f"xxstart {doc}" for doc in X], y, **fit_params)
+
+    def predict(self, X):
+        return super().predict([f"xxstart {doc}" for doc in X])
+
+
 class MinimumSteps(AttentionTextClassifier):
     """The classifier trained for at least ``min_steps`` optimizer steps:
     ``max_epochs`` is raised to ``ceil(min_steps / batches per epoch)`` on a
@@ -576,6 +587,7 @@ EXPERIMENTS.update({
     **{f"R14 ... {q} pooling queries, concatenated": (
         lambda seed, q=q: AttentionTextClassifier(
             module=MultiQueryModule, module__n_queries=q, random_state=seed)) for q in (2, 4)},
+    "R14 ... a start token before each document": lambda seed: StartMarker(random_state=seed),
     **{f"R14 ... every word and bigram hashed into 2**{k} ids": (
         lambda seed, k=k: AttentionTextClassifier(
             vectorizer=HashingSequenceVectorizer(ngram_range=(1, 2), n_features=2**k),

@@ -33,6 +33,7 @@ subclasses, modules and callbacks defined here.
 """
 
 import importlib.util
+import math
 import sys
 import time
 from pathlib import Path
@@ -533,6 +534,143 @@ class StartMarker(AttentionTextClassifier):
         return super().predict([f"xxstart {doc}" for doc in X])
 
 
+class DeferredAdam(torch.optim.Optimizer):
+    """Adam whose sparse gradients touch only the rows they hold, and which
+    still moves every row as dense Adam would. A row that a step does not
+    read has a zero gradient there, so dense Adam moves it on its decaying
+    moments alone; those steps are deferred and applied at once when the row
+    is next read (:meth:`catch_up`, before the forward pass that reads it) or
+    at :meth:`flush`. Ignoring ``eps`` in the deferred steps, the steps
+    ``s+1..T`` move a row by ``m_s / sqrt(v_s) * F_T(s)`` with
+    ``F_T(s) = sum_j lr_{s+j} sqrt(c2_{s+j}) / c1_{s+j} (b1 / sqrt(b2))**j``
+    (``c1``, ``c2``: the bias corrections) and scale ``m`` by ``b1**k`` and
+    ``v`` by ``b2**k``. ``F_T(s)`` is kept for every ``s`` and brought to the
+    next step in O(W): the terms fall below ``tol`` after W steps. A row's
+    catch-up is then a lookup. Dense gradients: torch's Adam step for step."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, tol=1e-9):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps))
+        self.t = 0
+        self.tol = tol
+
+    def _deferred(self, group):
+        """The group's ``F_T(s)`` for s = 0..T (float64, grown by doubling)
+        and its window W."""
+        beta1, beta2 = group["betas"]
+        r = beta1 / math.sqrt(beta2)
+        if r >= 1:
+            raise ValueError("DeferredAdam needs beta1 < sqrt(beta2).")
+        F = group.get("_deferred_F")
+        if F is None or len(F) <= self.t + 1:
+            grown = torch.zeros(max(1024, 2 * (self.t + 2)), dtype=torch.float64)
+            if F is not None:
+                grown[:len(F)] = F
+            F = group["_deferred_F"] = grown
+        return F, r, max(1, math.ceil(math.log(self.tol) / math.log(r)))
+
+    def _group_of(self, p):
+        return next(g for g in self.param_groups if any(q is p for q in g["params"]))
+
+    @torch.no_grad()
+    def catch_up(self, p, rows, group=None):
+        """Apply the deferred steps of ``p``'s ``rows`` up to the last step taken."""
+        state = self.state.get(p)
+        if not state or "last" not in state:
+            return
+        group = self._group_of(p) if group is None else group
+        beta1, beta2 = group["betas"]
+        last = state["last"][rows]
+        pending = last < self.t
+        if not bool(pending.any()):
+            return
+        rows, last = rows[pending], last[pending]
+        F, _, _ = self._deferred(group)
+        S = F[last].to(p.dtype)[:, None]  # (R, 1)
+        k = (self.t - last).to(p.dtype)[:, None]  # (R, 1)
+        m, v = state["m"][rows], state["v"][rows]  # (R, D)
+        p[rows] -= S * m / v.sqrt().clamp_(min=1e-30)  # m = 0 wherever v = 0
+        state["m"][rows] = m * beta1 ** k
+        state["v"][rows] = v * beta2 ** k
+        state["last"][rows] = self.t
+
+    @torch.no_grad()
+    def flush(self):
+        """Bring every row of every sparse parameter up to the last step."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if "last" in self.state.get(p, {}):
+                    self.catch_up(p, torch.arange(p.shape[0]), group)
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None and p.grad.is_sparse:
+                    # Rows read at this step: their deferred steps first.
+                    if "last" not in self.state[p]:
+                        self.state[p].update(m=torch.zeros_like(p), v=torch.zeros_like(p),
+                                             last=torch.zeros(p.shape[0], dtype=torch.long))
+                    self.catch_up(p, p.grad.coalesce().indices()[0], group)
+        self.t += 1
+        t = self.t
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            c1, c2 = 1 - beta1 ** t, 1 - beta2 ** t
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                grad = p.grad
+                state = self.state[p]
+                if grad.is_sparse:
+                    grad = grad.coalesce()
+                    rows, values = grad.indices()[0], grad.values()  # (R,), (R, D)
+                    m = state["m"][rows].mul_(beta1).add_(values, alpha=1 - beta1)
+                    v = state["v"][rows].mul_(beta2).addcmul_(values, values, value=1 - beta2)
+                    state["m"][rows], state["v"][rows] = m, v
+                    p[rows] -= group["lr"] * (m / c1) / ((v / c2).sqrt() + group["eps"])
+                    state["last"][rows] = t
+                else:
+                    if "m" not in state:
+                        state.update(m=torch.zeros_like(p), v=torch.zeros_like(p))
+                    m, v = state["m"], state["v"]
+                    m.mul_(beta1).add_(grad, alpha=1 - beta1)
+                    v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+                    p.addcdiv_(m, (v / c2).sqrt_().add_(group["eps"]), value=-group["lr"] / c1)
+            # F_t(s) = F_{t-1}(s) + coef_t r**(t - s) for the last W values of s.
+            F, r, W = self._deferred(group)
+            lo = max(0, t - W)
+            s_ = torch.arange(lo, t, dtype=torch.float64)
+            F[lo:t] += group["lr"] * math.sqrt(c2) / c1 * r ** (t - s_)
+            F[t] = 0.0
+        return loss
+
+
+class DeferredSparse(AttentionTextClassifier):
+    """The classifier with sparse embedding gradients trained by
+    :class:`DeferredAdam`: before each training batch's forward pass the
+    rows it reads take their deferred steps, and every row takes them at the
+    end of each epoch, so the fit follows dense Adam's trajectory."""
+
+    def initialize_module(self):
+        super().initialize_module()
+        self.module_.encoder.embedding.sparse = True
+        return self
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        super().on_batch_begin(net, batch=batch, training=training, **kwargs)
+        if training:
+            ids = batch[0]
+            self.optimizer_.catch_up(self.module_.encoder.embedding.weight, torch.unique(ids))
+
+    def on_epoch_end(self, net, **kwargs):
+        self.optimizer_.flush()
+        super().on_epoch_end(net, **kwargs)
+
+
 class MinimumSteps(AttentionTextClassifier):
     """The classifier trained for at least ``min_steps`` optimizer steps:
     ``max_epochs`` is raised to ``ceil(min_steps / batches per epoch)`` on a
@@ -588,6 +726,11 @@ EXPERIMENTS.update({
         lambda seed, q=q: AttentionTextClassifier(
             module=MultiQueryModule, module__n_queries=q, random_state=seed)) for q in (2, 4)},
     "R14 ... a start token before each document": lambda seed: StartMarker(random_state=seed),
+    "R14 ... sparse embedding gradients, deferred Adam": lambda seed: DeferredSparse(
+        optimizer=DeferredAdam, random_state=seed),
+    "R14 ... sparse embedding gradients, deferred Adam, every bigram": lambda seed: DeferredSparse(
+        optimizer=DeferredAdam, vectorizer=SequenceVectorizer(ngram_range=(1, 2)),
+        random_state=seed),
     **{f"R14 ... every word and bigram hashed into 2**{k} ids": (
         lambda seed, k=k: AttentionTextClassifier(
             vectorizer=HashingSequenceVectorizer(ngram_range=(1, 2), n_features=2**k),

@@ -332,6 +332,27 @@ PLAIN_LOOPS = {
 }
 
 
+def adam_update(p, state, group, c1, c2):
+    """One Adam step of ``p`` from its gradient, with the bias corrections
+    ``c1``, ``c2`` of the step; a sparse gradient moves only the rows it
+    holds, moments included. Returns those rows (None for a dense gradient)."""
+    beta1, beta2 = group["betas"]
+    grad = p.grad
+    if grad.is_sparse:
+        grad = grad.coalesce()
+        rows, values = grad.indices()[0], grad.values()  # (R,), (R, D)
+        m = state["m"][rows].mul_(beta1).add_(values, alpha=1 - beta1)
+        v = state["v"][rows].mul_(beta2).addcmul_(values, values, value=1 - beta2)
+        state["m"][rows], state["v"][rows] = m, v
+        p[rows] -= group["lr"] * (m / c1) / (v / c2).sqrt_().add_(group["eps"])
+        return rows
+    m, v = state["m"], state["v"]
+    m.mul_(beta1).add_(grad, alpha=1 - beta1)
+    v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+    p.addcdiv_(m, (v / c2).sqrt_().add_(group["eps"]), value=-group["lr"] / c1)
+    return None
+
+
 class LazyAdam(torch.optim.Optimizer):
     """Adam whose sparse gradients move only the rows they hold, moments
     included (torch's ``SparseAdam``, in one optimizer with the dense Adam
@@ -357,19 +378,7 @@ class LazyAdam(torch.optim.Optimizer):
                     state.update(step=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
                 state["step"] += 1
                 c1, c2 = 1 - beta1 ** state["step"], 1 - beta2 ** state["step"]
-                grad = p.grad
-                if grad.is_sparse:
-                    grad = grad.coalesce()
-                    rows, values = grad.indices()[0], grad.values()  # (R,), (R, D)
-                    m = state["m"][rows].mul_(beta1).add_(values, alpha=1 - beta1)
-                    v = state["v"][rows].mul_(beta2).addcmul_(values, values, value=1 - beta2)
-                    state["m"][rows], state["v"][rows] = m, v
-                    p[rows] -= group["lr"] * (m / c1) / (v / c2).sqrt_().add_(group["eps"])
-                else:
-                    m, v = state["m"], state["v"]
-                    m.mul_(beta1).add_(grad, alpha=1 - beta1)
-                    v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-                    p.addcdiv_(m, (v / c2).sqrt_().add_(group["eps"]), value=-group["lr"] / c1)
+                adam_update(p, state, group, c1, c2)
         return loss
 
 
@@ -623,23 +632,12 @@ class DeferredAdam(torch.optim.Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                grad = p.grad
                 state = self.state[p]
-                if grad.is_sparse:
-                    grad = grad.coalesce()
-                    rows, values = grad.indices()[0], grad.values()  # (R,), (R, D)
-                    m = state["m"][rows].mul_(beta1).add_(values, alpha=1 - beta1)
-                    v = state["v"][rows].mul_(beta2).addcmul_(values, values, value=1 - beta2)
-                    state["m"][rows], state["v"][rows] = m, v
-                    p[rows] -= group["lr"] * (m / c1) / ((v / c2).sqrt() + group["eps"])
+                if "m" not in state:
+                    state.update(m=torch.zeros_like(p), v=torch.zeros_like(p))
+                rows = adam_update(p, state, group, c1, c2)
+                if rows is not None:
                     state["last"][rows] = t
-                else:
-                    if "m" not in state:
-                        state.update(m=torch.zeros_like(p), v=torch.zeros_like(p))
-                    m, v = state["m"], state["v"]
-                    m.mul_(beta1).add_(grad, alpha=1 - beta1)
-                    v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-                    p.addcdiv_(m, (v / c2).sqrt_().add_(group["eps"]), value=-group["lr"] / c1)
             # F_t(s) = F_{t-1}(s) + coef_t r**(t - s) for the last W values of s.
             F, r, W = self._deferred(group)
             lo = max(0, t - W)
@@ -649,16 +647,11 @@ class DeferredAdam(torch.optim.Optimizer):
         return loss
 
 
-class DeferredSparse(AttentionTextClassifier):
+class DeferredSparse(SparseEmbedding):
     """The classifier with sparse embedding gradients trained by
     :class:`DeferredAdam`: before each training batch's forward pass the
     rows it reads take their deferred steps, and every row takes them at the
     end of each epoch, so the fit follows dense Adam's trajectory."""
-
-    def initialize_module(self):
-        super().initialize_module()
-        self.module_.encoder.embedding.sparse = True
-        return self
 
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
         super().on_batch_begin(net, batch=batch, training=training, **kwargs)

@@ -332,6 +332,14 @@ PLAIN_LOOPS = {
 }
 
 
+def _evaluate(closure):
+    """An optimizer step's closure, evaluated with gradients on (None: no loss)."""
+    if closure is None:
+        return None
+    with torch.enable_grad():
+        return closure()
+
+
 def adam_update(p, state, group, c1, c2):
     """One Adam step of ``p`` from its gradient, with the bias corrections
     ``c1``, ``c2`` of the step; a sparse gradient moves only the rows it
@@ -364,10 +372,7 @@ class LazyAdam(torch.optim.Optimizer):
 
     @torch.no_grad()
     def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = _evaluate(closure)
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
             for p in group["params"]:
@@ -612,10 +617,7 @@ class DeferredAdam(torch.optim.Optimizer):
 
     @torch.no_grad()
     def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = _evaluate(closure)
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None and p.grad.is_sparse:

@@ -87,11 +87,13 @@ SECTIONS = {
     "text_model_params": """\
     vectorizer : SequenceVectorizer or HashingSequenceVectorizer, default=None
         Turns documents into token ids; when None, ``SequenceVectorizer(min_df=2)``
-        (a token seen in one training document only cannot generalize), and for
+        (the words seen in two training documents or more), and for
         :class:`~skattn.text.AttentionTextClassifier`
-        ``SequenceVectorizer(min_df=2, ngram_range=(1, 2))``: words and the
-        bigrams seen in two documents or more, each bigram placed after the
-        word that ends it. Its parameters can be set (and grid-searched) as
+        ``SequenceVectorizer(ngram_range=(1, 2))``: every word and bigram of
+        the training documents, each bigram placed after the word that ends
+        it (on validation splits of MR, SUBJ, TREC-6 and SMS more accurate
+        than the words and bigrams seen twice; its sparse embedding
+        gradients keep the larger table fast). Its parameters can be set (and grid-searched) as
         ``vectorizer__*``, e.g. ``vectorizer__max_len=64`` or
         ``vectorizer__ngram_range=(1, 1)``.
     encoder : {"pooling", "gru", "transformer"}, default="pooling"

@@ -53,6 +53,7 @@ from ._docstrings import API_PAGE
 from ._skorch import _row_lengths, batch_loader, seeded
 from ._targets import SUPERVISED_TASKS, TASKS, decode_outputs, encode_labels, encode_target
 from .callbacks import LinearLRDecay, StopOnNonFiniteLoss
+from .nn.optim import DeferredAdam
 
 __all__ = ["AttentionNet"]
 
@@ -511,11 +512,39 @@ class AttentionNet(NeuralNet):
         with seeded(self._training_seed(), self.device):
             if not self.warm_start or not self.initialized_:
                 self.initialize()
-            with self._accelerated():
+            with self._accelerated(), self._deferring():
                 # NeuralNet.partial_fit is skorch's loop; called directly because
                 # this class's fit/partial_fit take raw, unencoded input.
                 NeuralNet.partial_fit(self, X, y)
         return self
+
+    @contextmanager
+    def _deferring(self):
+        """With :class:`~skattn.nn.DeferredAdam`, the rows of a sparse
+        embedding catch up on their deferred steps before each forward pass
+        that reads them, and every row at the end of the block (see
+        :meth:`~skattn.nn.DeferredAdam.track`); nothing otherwise."""
+        optimizer = self._deferred_adam()
+        if optimizer is None:
+            yield
+            return
+        with optimizer.track(self.module_):
+            yield
+
+    def _deferred_adam(self):
+        """The :class:`~skattn.nn.DeferredAdam` that trains the module (while
+        accelerated, the one accelerate's optimizer wraps), or None."""
+        optimizer = self.__dict__.get("optimizer_")
+        optimizer = getattr(optimizer, "optimizer", optimizer)
+        return optimizer if isinstance(optimizer, DeferredAdam) else None
+
+    def on_epoch_end(self, net, **kwargs):
+        """skorch hook: every deferred embedding row catches up before the
+        callbacks see the epoch's parameters (a checkpoint saves them)."""
+        optimizer = self._deferred_adam()
+        if optimizer is not None:
+            optimizer.flush()
+        super().on_epoch_end(net, **kwargs)
 
     # -- data-parallel training through an accelerator ---------------------------
     #
@@ -829,7 +858,7 @@ class AttentionNet(NeuralNet):
         args, kwargs = super().get_params_for_optimizer(prefix, named_parameters)
         if (
             prefix == "optimizer"
-            and self.optimizer in (torch.optim.Adam, torch.optim.AdamW)
+            and self.optimizer in (torch.optim.Adam, torch.optim.AdamW, DeferredAdam)
             and "fused" not in kwargs
             and _FUSED_ADAM
         ):

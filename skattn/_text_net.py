@@ -31,6 +31,7 @@ from ._net import AttentionNet
 from .feature_extraction import SequenceVectorizer
 from .feature_extraction._sequence import PAD_ID, UNK_ID
 from .nn.attention import SCORES
+from .nn.optim import DeferredAdam
 from .nn.text import ENCODERS
 from .utils._validation import check_texts
 
@@ -246,7 +247,17 @@ class TextAttentionNet(AttentionNet):
             num_heads=self.num_heads,
             num_layers=self.num_layers,
             padding_idx=PAD_ID,
+            **({"sparse_embedding": True} if self._sparse_embedding() else {}),
         )
+
+    def _sparse_embedding(self):
+        """Whether the embedding gets sparse gradients: with
+        :class:`~skattn.nn.DeferredAdam`, unless an accelerator trains in
+        several processes (data-parallel training reduces dense gradients)."""
+        optimizer = self.optimizer
+        accelerator = getattr(self, "accelerator", None)
+        return (isinstance(optimizer, type) and issubclass(optimizer, DeferredAdam)
+                and getattr(accelerator, "num_processes", 1) == 1)
 
     def _after_fit(self, X, y, inputs):
         weights = self._pooling_weights(X)  # (n, T), or (n, K, T) label-wise

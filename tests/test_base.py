@@ -102,7 +102,7 @@ def test_documented_defaults_are_the_signatures(cls):
     for name, text in documented.items():
         if name not in signature:
             continue
-        value = eval(text, {"torch": torch})  # docstring defaults are Python literals
+        value = eval(text, {"torch": torch, "skattn": skattn})  # docstring defaults are Python literals
         assert _same_default(value, signature[name].default), (
             f"{cls.__name__}({name}=...): documented default={text}, "
             f"signature default={signature[name].default!r}")

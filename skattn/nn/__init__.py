@@ -1,7 +1,8 @@
 """Attention layers and encoders as plain torch modules (no scikit-learn here).
 
 :class:`PretrainedTextModule` wraps a Hugging Face model; ``transformers`` is
-imported only when one is built.
+imported only when one is built. :class:`DeferredAdam` trains sparse embedding
+gradients as dense Adam would.
 """
 
 from .attention import (
@@ -16,6 +17,7 @@ from .attention import (
 )
 from .dropout import Dropout
 from .norm import LayerNorm
+from .optim import DeferredAdam
 from .pretrained import PretrainedTextModule
 from .seq2seq import Seq2SeqModule
 from .tabular import FeatureAttentionModule, FeatureTokenizer
@@ -24,6 +26,7 @@ from .text import SequenceEncoder, TextAttentionModule, TransformerBlock
 __all__ = [
     "AdditiveAttention",
     "AttentionPooling",
+    "DeferredAdam",
     "DotAttention",
     "Dropout",
     "FeatureAttentionModule",

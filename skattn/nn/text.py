@@ -98,6 +98,11 @@ class SequenceEncoder(nn.Module):
         Standard deviation of the normal distribution the embedding is drawn
         from (the padding row stays 0); None keeps torch's ``nn.Embedding``
         default, a standard normal (std 1).
+    sparse_embedding : bool, default=False
+        Give the embedding table sparse gradients (``nn.Embedding(sparse=True)``:
+        only the rows a batch reads), for :class:`~skattn.nn.DeferredAdam`,
+        which trains them as dense Adam would at a fraction of the cost on
+        large vocabularies. Most other optimizers refuse sparse gradients.
 
     Attributes
     ----------
@@ -120,6 +125,7 @@ class SequenceEncoder(nn.Module):
         padding_idx=0,
         n_queries=1,
         embedding_init_std=None,
+        sparse_embedding=False,
     ):
         super().__init__()
         if embedding_init_std is not None and not (
@@ -141,7 +147,8 @@ class SequenceEncoder(nn.Module):
             raise ValueError(f"Unknown encoder {encoder!r}; expected one of {ENCODERS}.")
         self.encoder = encoder
         self.padding_idx = padding_idx
-        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=padding_idx)
+        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=padding_idx,
+                                      sparse=bool(sparse_embedding))
         if embedding_init_std is not None:
             with torch.no_grad():
                 self.embedding.weight.normal_(0.0, embedding_init_std)  # (V, D)

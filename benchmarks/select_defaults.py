@@ -20,6 +20,7 @@ validation accuracy and fit time per candidate and data set, and the mean.
     python benchmarks/select_defaults.py MR SUBJ TREC-6 SMS --only=R12 --seeds 0 1 2 3 4  # round 12
     python benchmarks/select_defaults.py MR SUBJ TREC-6 SMS --only=R13 --seeds 0 1 2 3 4  # round 13
     python benchmarks/select_defaults.py MR SUBJ TREC-6 SMS --only=R14 --seeds 0 1 2 3 4  # round 14
+    python benchmarks/select_defaults.py MR SUBJ TREC-6 SMS --only=R15 --seeds 0 1 2 3 4  # round 15
 
 With several seeds each candidate's figure is the mean over the seeds. Rounds 5
 to 14 also score fastText (bigrams, 25 epochs, as in ``bench_peers.py``) on the same
@@ -29,11 +30,14 @@ of the word and bigram embeddings, then a linear layer) trained in a plain torch
 loop, once as the defaults train (Adam, batches of 256) and once as fastText
 trains (plain SGD in small steps from a near-zero start). Rounds 13 and 14 try
 changes that no parameter of the estimator expresses (``EXPERIMENTS``), as
-subclasses, modules and callbacks defined here.
+subclasses, modules and callbacks defined here. Round 15 checks the defaults
+chosen after round 14 against round 12's. Every candidate spells out the
+choices that were defaults when it ran; rounds 1-14 ran with dropout masks
+drawn as uniform floats (``torch.rand_like``), so rerunning them now, with
+the masks cut from 64-bit random words, draws other masks (same rate).
 """
 
 import importlib.util
-import math
 import sys
 import time
 from pathlib import Path
@@ -55,7 +59,7 @@ from skattn import (  # noqa: E402
     HashingSequenceVectorizer,
     SequenceVectorizer,
 )
-from skattn.nn import TextAttentionModule  # noqa: E402
+from skattn.nn import DeferredAdam, TextAttentionModule  # noqa: E402
 
 WORDS = SequenceVectorizer(min_df=2)
 BIGRAMS = SequenceVectorizer(min_df=2, ngram_range=(1, 2))
@@ -67,8 +71,10 @@ def candidate(vectorizer, batch_size, lr, max_epochs, *, schedule="constant", bu
               **extra):
     """Every training choice spelled out (the estimator's defaults changed
     between rounds): rounds 1-3 ran at a constant lr on plainly shuffled
-    batches, rounds 1-5 with dropout 0.5 on an embedding drawn from N(0, 1)."""
-    extra = {"module__dropout": 0.5, "module__embedding_init_std": None, **extra}
+    batches, rounds 1-5 with dropout 0.5 on an embedding drawn from N(0, 1),
+    rounds 1-14 with torch's dense Adam."""
+    extra = {"module__dropout": 0.5, "module__embedding_init_std": None,
+             "optimizer": torch.optim.Adam, **extra}
     return dict(vectorizer=vectorizer, batch_size=batch_size, lr=lr, max_epochs=max_epochs,
                 lr_schedule=schedule, iterator_train__bucket_batches=buckets, **extra)
 
@@ -93,6 +99,17 @@ def round12(*, dropout=0.5, **extra):
     with the given changes, as estimator parameters (``lr``, ``batch_size``,
     ``vectorizer``, ...) or ``dropout``."""
     return {**round11(attention_lr=0.001), "module__dropout": dropout, **extra}
+
+
+def round12_classifier(cls, **params):
+    """``cls`` (AttentionTextClassifier or a subclass) with the round-12
+    defaults where the estimator's defaults changed since (the words and
+    bigrams seen twice, torch's dense Adam) and ``params``."""
+    return cls(**{"vectorizer": BIGRAMS, "optimizer": torch.optim.Adam, **params})
+
+
+def _r12(**params):
+    return round12_classifier(AttentionTextClassifier, **params)
 
 
 CANDIDATES = {
@@ -548,124 +565,6 @@ class StartMarker(AttentionTextClassifier):
         return super().predict([f"xxstart {doc}" for doc in X])
 
 
-class DeferredAdam(torch.optim.Optimizer):
-    """Adam whose sparse gradients touch only the rows they hold, and which
-    still moves every row as dense Adam would. A row that a step does not
-    read has a zero gradient there, so dense Adam moves it on its decaying
-    moments alone; those steps are deferred and applied at once when the row
-    is next read (:meth:`catch_up`, before the forward pass that reads it) or
-    at :meth:`flush`. Ignoring ``eps`` in the deferred steps, the steps
-    ``s+1..T`` move a row by ``m_s / sqrt(v_s) * F_T(s)`` with
-    ``F_T(s) = sum_j lr_{s+j} sqrt(c2_{s+j}) / c1_{s+j} (b1 / sqrt(b2))**j``
-    (``c1``, ``c2``: the bias corrections) and scale ``m`` by ``b1**k`` and
-    ``v`` by ``b2**k``. ``F_T(s)`` is kept for every ``s`` and brought to the
-    next step in O(W): the terms fall below ``tol`` after W steps. A row's
-    catch-up is then a lookup. Dense gradients: torch's Adam step for step."""
-
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, tol=1e-9):
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps))
-        self.t = 0
-        self.tol = tol
-
-    def _deferred(self, group):
-        """The group's ``F_T(s)`` for s = 0..T (float64, grown by doubling)
-        and its window W."""
-        beta1, beta2 = group["betas"]
-        r = beta1 / math.sqrt(beta2)
-        if r >= 1:
-            raise ValueError("DeferredAdam needs beta1 < sqrt(beta2).")
-        F = group.get("_deferred_F")
-        if F is None or len(F) <= self.t + 1:
-            grown = torch.zeros(max(1024, 2 * (self.t + 2)), dtype=torch.float64)
-            if F is not None:
-                grown[:len(F)] = F
-            F = group["_deferred_F"] = grown
-        return F, r, max(1, math.ceil(math.log(self.tol) / math.log(r)))
-
-    def _group_of(self, p):
-        return next(g for g in self.param_groups if any(q is p for q in g["params"]))
-
-    @torch.no_grad()
-    def catch_up(self, p, rows, group=None):
-        """Apply the deferred steps of ``p``'s ``rows`` up to the last step taken."""
-        state = self.state.get(p)
-        if not state or "last" not in state:
-            return
-        group = self._group_of(p) if group is None else group
-        beta1, beta2 = group["betas"]
-        last = state["last"][rows]
-        pending = last < self.t
-        if not bool(pending.any()):
-            return
-        rows, last = rows[pending], last[pending]
-        F, _, _ = self._deferred(group)
-        S = F[last].to(p.dtype)[:, None]  # (R, 1)
-        k = (self.t - last).to(p.dtype)[:, None]  # (R, 1)
-        m, v = state["m"][rows], state["v"][rows]  # (R, D)
-        p[rows] -= S * m / v.sqrt().clamp_(min=1e-30)  # m = 0 wherever v = 0
-        state["m"][rows] = m * beta1 ** k
-        state["v"][rows] = v * beta2 ** k
-        state["last"][rows] = self.t
-
-    @torch.no_grad()
-    def flush(self):
-        """Bring every row of every sparse parameter up to the last step."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                if "last" in self.state.get(p, {}):
-                    self.catch_up(p, torch.arange(p.shape[0]), group)
-
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = _evaluate(closure)
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None and p.grad.is_sparse:
-                    # Rows read at this step: their deferred steps first.
-                    if "last" not in self.state[p]:
-                        self.state[p].update(m=torch.zeros_like(p), v=torch.zeros_like(p),
-                                             last=torch.zeros(p.shape[0], dtype=torch.long))
-                    self.catch_up(p, p.grad.coalesce().indices()[0], group)
-        self.t += 1
-        t = self.t
-        for group in self.param_groups:
-            beta1, beta2 = group["betas"]
-            c1, c2 = 1 - beta1 ** t, 1 - beta2 ** t
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if "m" not in state:
-                    state.update(m=torch.zeros_like(p), v=torch.zeros_like(p))
-                rows = adam_update(p, state, group, c1, c2)
-                if rows is not None:
-                    state["last"][rows] = t
-            # F_t(s) = F_{t-1}(s) + coef_t r**(t - s) for the last W values of s.
-            F, r, W = self._deferred(group)
-            lo = max(0, t - W)
-            s_ = torch.arange(lo, t, dtype=torch.float64)
-            F[lo:t] += group["lr"] * math.sqrt(c2) / c1 * r ** (t - s_)
-            F[t] = 0.0
-        return loss
-
-
-class DeferredSparse(SparseEmbedding):
-    """The classifier with sparse embedding gradients trained by
-    :class:`DeferredAdam`: before each training batch's forward pass the
-    rows it reads take their deferred steps, and every row takes them at the
-    end of each epoch, so the fit follows dense Adam's trajectory."""
-
-    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
-        super().on_batch_begin(net, batch=batch, training=training, **kwargs)
-        if training:
-            ids = batch[0]
-            self.optimizer_.catch_up(self.module_.encoder.embedding.weight, torch.unique(ids))
-
-    def on_epoch_end(self, net, **kwargs):
-        self.optimizer_.flush()
-        super().on_epoch_end(net, **kwargs)
-
-
 class MinimumSteps(AttentionTextClassifier):
     """The classifier trained for at least ``min_steps`` optimizer steps:
     ``max_epochs`` is raised to ``ceil(min_steps / batches per epoch)`` on a
@@ -680,7 +579,7 @@ class MinimumSteps(AttentionTextClassifier):
 
 
 def minimum_steps(seed, steps):
-    model = MinimumSteps(random_state=seed)
+    model = round12_classifier(MinimumSteps, random_state=seed)
     model.min_steps = steps
     return model
 
@@ -703,35 +602,38 @@ REFERENCES = {
 #: bigram hashed (fastText keeps every bigram in hashed buckets), and tokens
 #: that keep contractions and abbreviations whole.
 EXPERIMENTS.update({
-    "R14 round-12 defaults": lambda seed: AttentionTextClassifier(random_state=seed),
-    **{f"R14 ... token dropout {p}": (lambda seed, p=p: AttentionTextClassifier(
+    "R14 round-12 defaults": lambda seed: _r12(random_state=seed),
+    **{f"R14 ... token dropout {p}": (lambda seed, p=p: _r12(
         module=TokenDropoutModule, module__token_dropout=p, random_state=seed))
        for p in (0.1, 0.2, 0.3)},
-    "R14 ... token dropout 0.2, dropout 0.3": lambda seed: AttentionTextClassifier(
+    "R14 ... token dropout 0.2, dropout 0.3": lambda seed: _r12(
         module=TokenDropoutModule, module__token_dropout=0.2, module__dropout=0.3,
         random_state=seed),
-    **{f"R14 ... weights averaged, decay {d}": (lambda seed, d=d: AttentionTextClassifier(
+    **{f"R14 ... weights averaged, decay {d}": (lambda seed, d=d: _r12(
         callbacks=[WeightAverage(d)], random_state=seed)) for d in (0.99, 0.995)},
     **{f"R14 ... at least {n} steps": (lambda seed, n=n: minimum_steps(seed, n))
        for n in (250, 300, 400)},
     **{f"R14 ... scores read a window of {2 * w + 1} embeddings": (
-        lambda seed, w=w: AttentionTextClassifier(
+        lambda seed, w=w: _r12(
             module=ConvScorerModule, module__half_width=w, random_state=seed)) for w in (1, 2)},
     **{f"R14 ... {q} pooling queries, concatenated": (
-        lambda seed, q=q: AttentionTextClassifier(
+        lambda seed, q=q: _r12(
             module=MultiQueryModule, module__n_queries=q, random_state=seed)) for q in (2, 4)},
-    "R14 ... a start token before each document": lambda seed: StartMarker(random_state=seed),
-    "R14 ... sparse embedding gradients, deferred Adam": lambda seed: DeferredSparse(
-        optimizer=DeferredAdam, random_state=seed),
-    "R14 ... sparse embedding gradients, deferred Adam, every bigram": lambda seed: DeferredSparse(
+    "R14 ... a start token before each document":
+        lambda seed: round12_classifier(StartMarker, random_state=seed),
+    # Measured in round 14 with the script's own first DeferredAdam (the same
+    # algorithm, since moved into the package as skattn.nn.DeferredAdam).
+    "R14 ... sparse embedding gradients, deferred Adam":
+        lambda seed: _r12(optimizer=DeferredAdam, random_state=seed),
+    "R14 ... sparse embedding gradients, deferred Adam, every bigram": lambda seed: _r12(
         optimizer=DeferredAdam, vectorizer=SequenceVectorizer(ngram_range=(1, 2)),
         random_state=seed),
     **{f"R14 ... every word and bigram hashed into 2**{k} ids": (
-        lambda seed, k=k: AttentionTextClassifier(
+        lambda seed, k=k: _r12(
             vectorizer=HashingSequenceVectorizer(ngram_range=(1, 2), n_features=2**k),
             random_state=seed)) for k in (14, 15, 16)},
     **{f"R14 ... tokens {name}": (
-        lambda seed, pattern=pattern: AttentionTextClassifier(
+        lambda seed, pattern=pattern: _r12(
             vectorizer=SequenceVectorizer(min_df=2, ngram_range=(1, 2), token_pattern=pattern),
             random_state=seed))
        for name, pattern in {
@@ -740,7 +642,17 @@ EXPERIMENTS.update({
                r"(?u)'?\w+(?:['.\-]\w+)*|[^\w\s]"}.items()},
 })
 
-ROUNDS = ("R4", "R5", "R6", "R7", "R8", "R9", "R10", "R11", "R12", "R13", "R14")
+#: Fifteenth round: the defaults chosen after round 14 (every word and bigram,
+#: sparse embedding gradients trained by skattn.nn.DeferredAdam) against the
+#: round-12 ones, both with the dropout masks cut from 64-bit random words.
+EXPERIMENTS.update({
+    "R15 defaults: every word and bigram, deferred Adam":
+        lambda seed: AttentionTextClassifier(random_state=seed),
+    "R15 round-12 defaults: bigrams seen twice, dense Adam":
+        lambda seed: _r12(random_state=seed),
+})
+
+ROUNDS = ("R4", "R5", "R6", "R7", "R8", "R9", "R10", "R11", "R12", "R13", "R14", "R15")
 
 
 def _selected(label, only):

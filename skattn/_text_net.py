@@ -252,11 +252,16 @@ class TextAttentionNet(AttentionNet):
 
     def _sparse_embedding(self):
         """Whether the embedding gets sparse gradients: with
-        :class:`~skattn.nn.DeferredAdam`, unless an accelerator trains in
-        several processes (data-parallel training reduces dense gradients)."""
+        :class:`~skattn.nn.DeferredAdam`, unless its settings move every
+        row at every step (``optimizer__weight_decay``, ``optimizer__amsgrad``:
+        it then trains a dense embedding as torch's Adam does) or an
+        accelerator trains in several processes (data-parallel training
+        reduces dense gradients)."""
         optimizer = self.optimizer
         accelerator = getattr(self, "accelerator", None)
+        settings = self.get_params_for("optimizer")
         return (isinstance(optimizer, type) and issubclass(optimizer, DeferredAdam)
+                and not settings.get("weight_decay", 0) and not settings.get("amsgrad", False)
                 and getattr(accelerator, "num_processes", 1) == 1)
 
     def _after_fit(self, X, y, inputs):

@@ -232,3 +232,18 @@ def test_several_processes_train_a_dense_embedding():
     Processes.num_processes = 1
     assert clf._sparse_embedding()
     assert not AttentionTextClassifier(optimizer=torch.optim.Adam)._sparse_embedding()
+
+
+def test_weight_decay_on_the_default_optimizer_trains_a_dense_embedding(reviews):
+    # Weight decay moves every row at every step: nothing to defer, so the
+    # embedding is dense and DeferredAdam steps as torch's Adam.
+    X_train, X_test, y_train, _ = reviews
+    clf = AttentionTextClassifier(max_epochs=1, optimizer__weight_decay=1e-4, random_state=0)
+    clf.fit(X_train[:300], y_train[:300])
+    assert not clf.module_.encoder.embedding.sparse
+    assert isinstance(clf.optimizer_, DeferredAdam)
+    reference = AttentionTextClassifier(max_epochs=1, optimizer=torch.optim.Adam,
+                                        optimizer__weight_decay=1e-4, random_state=0)
+    reference.fit(X_train[:300], y_train[:300])
+    np.testing.assert_allclose(clf.predict_proba(X_test), reference.predict_proba(X_test),
+                               rtol=0, atol=1e-6)

@@ -94,3 +94,30 @@ def test_an_accelerator_on_the_device_with_bf16(reviews):
                                   random_state=0).fit(X_train, y_train)
     assert _module_device(clf) == torch.device(DEVICE).type
     assert clf.score(X_test, y_test) > 0.6
+
+
+def test_deferred_adam_on_the_device_follows_dense_adam():
+    # The default classifier's sparse embedding and DeferredAdam's fused
+    # steps on the device: the same model as torch's dense Adam, to rounding.
+    import contextlib
+
+    from torch import nn
+
+    from skattn.nn import DeferredAdam
+
+    def train(optimizer_class, sparse):
+        torch.manual_seed(0)
+        embedding = nn.Embedding(200, 8, sparse=sparse).to(DEVICE)
+        optimizer = optimizer_class(embedding.parameters(), lr=0.05, eps=1e-12)
+        generator = torch.Generator().manual_seed(1)
+        tracking = optimizer.track(embedding) if sparse else contextlib.nullcontext()
+        with tracking:
+            for _ in range(40):
+                ids = torch.randint(0, 200, (4, 3), generator=generator).to(DEVICE)
+                optimizer.zero_grad()
+                embedding(ids).pow(2).sum().backward()
+                optimizer.step()
+        return embedding.weight.detach().cpu()
+
+    torch.testing.assert_close(train(DeferredAdam, True), train(torch.optim.Adam, False),
+                               rtol=1e-4, atol=1e-5)

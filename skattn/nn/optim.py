@@ -21,9 +21,11 @@ step, and scale its moments by ``b1**(t-s)`` and ``b2**(t-s)``. The optimizer
 keeps ``F_t(s)`` for every ``s`` (a float64 vector, one entry per step) and
 brings it to the next step in O(W) operations: ``r < 1``, so after W steps a
 term is below ``tol`` and ``F_t(s)`` no longer changes. A row's catch-up is
-then a lookup. The deferred steps leave out Adam's ``eps`` (``m / sqrt(v)``
-instead of ``m / (sqrt(v) + eps)``): with ``eps`` near 0 the trajectory is
-dense Adam's to float rounding, with the default ``eps`` within about 0.1 %.
+then a lookup. The step of the rows a gradient holds is torch's own Adam
+(its fused kernel where torch has one) on those rows, gathered. The deferred
+steps leave out Adam's ``eps`` (``m / sqrt(v)`` instead of
+``m / (sqrt(v) + eps)``): with ``eps`` near 0 the trajectory is dense Adam's
+to float rounding, with the default ``eps`` within about 0.1 %.
 
 Rows must be caught up before a forward pass reads them: :meth:`DeferredAdam.track`
 registers a forward pre-hook on every sparse ``nn.Embedding`` of a module

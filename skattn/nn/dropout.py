@@ -16,7 +16,7 @@ class Dropout(nn.Dropout):
     training mode, the rest scaled by ``1 / (1 - p)``; the identity in eval
     mode), but the mask compares 16-bit uniform integers, four cut from each
     64-bit word of torch's generator, with ``p`` rounded to a multiple of
-    2**-16 (a dropout rate within 2**-17 of ``p``), rather than drawing a
+    ``2**-16`` (between ``2**-16`` and ``1 - 2**-16``), rather than drawing a
     Bernoulli variable or a float per element: on the CPU torch's Bernoulli
     sampling is several times slower than its uniform one, a uniform float
     per element about twice as slow as these words, and dropout on the

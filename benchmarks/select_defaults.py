@@ -349,35 +349,6 @@ PLAIN_LOOPS = {
 }
 
 
-def _evaluate(closure):
-    """An optimizer step's closure, evaluated with gradients on (None: no loss)."""
-    if closure is None:
-        return None
-    with torch.enable_grad():
-        return closure()
-
-
-def adam_update(p, state, group, c1, c2):
-    """One Adam step of ``p`` from its gradient, with the bias corrections
-    ``c1``, ``c2`` of the step; a sparse gradient moves only the rows it
-    holds, moments included. Returns those rows (None for a dense gradient)."""
-    beta1, beta2 = group["betas"]
-    grad = p.grad
-    if grad.is_sparse:
-        grad = grad.coalesce()
-        rows, values = grad.indices()[0], grad.values()  # (R,), (R, D)
-        m = state["m"][rows].mul_(beta1).add_(values, alpha=1 - beta1)
-        v = state["v"][rows].mul_(beta2).addcmul_(values, values, value=1 - beta2)
-        state["m"][rows], state["v"][rows] = m, v
-        p[rows] -= group["lr"] * (m / c1) / (v / c2).sqrt_().add_(group["eps"])
-        return rows
-    m, v = state["m"], state["v"]
-    m.mul_(beta1).add_(grad, alpha=1 - beta1)
-    v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-    p.addcdiv_(m, (v / c2).sqrt_().add_(group["eps"]), value=-group["lr"] / c1)
-    return None
-
-
 class LazyAdam(torch.optim.Optimizer):
     """Adam whose sparse gradients move only the rows they hold, moments
     included (torch's ``SparseAdam``, in one optimizer with the dense Adam
@@ -389,7 +360,10 @@ class LazyAdam(torch.optim.Optimizer):
 
     @torch.no_grad()
     def step(self, closure=None):
-        loss = _evaluate(closure)
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
             for p in group["params"]:
@@ -400,8 +374,27 @@ class LazyAdam(torch.optim.Optimizer):
                     state.update(step=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
                 state["step"] += 1
                 c1, c2 = 1 - beta1 ** state["step"], 1 - beta2 ** state["step"]
-                adam_update(p, state, group, c1, c2)
+                self._update(p, state, group, c1, c2)
         return loss
+
+    @staticmethod
+    def _update(p, state, group, c1, c2):
+        """One Adam step of ``p`` with the bias corrections ``c1``, ``c2``; a
+        sparse gradient moves only the rows it holds, moments included."""
+        beta1, beta2 = group["betas"]
+        grad = p.grad
+        if grad.is_sparse:
+            grad = grad.coalesce()
+            rows, values = grad.indices()[0], grad.values()  # (R,), (R, D)
+            m = state["m"][rows].mul_(beta1).add_(values, alpha=1 - beta1)
+            v = state["v"][rows].mul_(beta2).addcmul_(values, values, value=1 - beta2)
+            state["m"][rows], state["v"][rows] = m, v
+            p[rows] -= group["lr"] * (m / c1) / (v / c2).sqrt_().add_(group["eps"])
+            return
+        m, v = state["m"], state["v"]
+        m.mul_(beta1).add_(grad, alpha=1 - beta1)
+        v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        p.addcdiv_(m, (v / c2).sqrt_().add_(group["eps"]), value=-group["lr"] / c1)
 
 
 class SparseEmbedding(AttentionTextClassifier):

@@ -681,6 +681,7 @@ EXPERIMENTS.update({
         "batch 96, lr 0.07, 4 epochs": {"batch_size": 96, "lr": 0.07, "max_epochs": 4},
         "label smoothing 0.1": {"criterion__label_smoothing": 0.1},
         "4 epochs": {"max_epochs": 4},
+        **{f"additive scorer {a} wide": {"module__attention_dim": a} for a in (8, 16, 32)},
     }.items()},
     "R16 ... unknown words left out at prediction":
         lambda seed: DropUnknown(random_state=seed),

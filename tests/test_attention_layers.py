@@ -190,6 +190,29 @@ def test_dropout_is_inverted_dropout():
     assert isinstance(layer, torch.nn.Dropout) and layer.p == 0.3
 
 
+def test_attention_dim_sets_the_additive_scorer_width():
+    from skattn.nn.text import SequenceEncoder
+
+    torch.manual_seed(0)
+    x = torch.tensor([[5, 6, 7, 0], [8, 9, 0, 0]])  # (B, T), right-padded
+    narrow = SequenceEncoder(20, embedding_dim=12, attention_dim=3)
+    scorer = narrow.pooling.attention
+    assert (scorer.W.out_features, scorer.U.out_features, scorer.v.in_features) == (3, 3, 3)
+    pooled, weights = narrow.eval()(x, need_weights=True)
+    assert pooled.shape == (2, 12)
+    torch.testing.assert_close(weights["pooling"].sum(1), torch.ones(2))
+    assert (weights["pooling"][x == 0] == 0).all()
+    # None: as wide as what the pooling scores (the embeddings, or the GRU's states).
+    assert SequenceEncoder(20, embedding_dim=12).pooling.attention.U.out_features == 12
+    gru = SequenceEncoder(20, embedding_dim=12, encoder="gru", hidden_size=5)
+    assert gru.pooling.attention.U.out_features == 10
+    # Scores without a tanh layer ignore it.
+    assert SequenceEncoder(20, attention="dot", attention_dim=3)(x)[0].shape == (2, 64)
+    for bad in (0, -2, 2.0, "8", True):
+        with pytest.raises(ValueError, match="attention_dim must be a positive integer"):
+            SequenceEncoder(10, attention_dim=bad)
+
+
 def test_embedding_init_std_sets_the_starting_scale():
     from skattn.nn.text import SequenceEncoder
 

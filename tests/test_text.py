@@ -229,6 +229,17 @@ def test_embedding_init_std_reaches_the_module(movie_reviews):
     assert clone(model).get_params()["module__embedding_init_std"] == 0.05
 
 
+def test_attention_dim_reaches_the_module(movie_reviews):
+    X, X_test, y, _ = movie_reviews
+    model = AttentionTextClassifier(**TINY).set_params(module__attention_dim=4).fit(X, y)
+    assert model.module_.encoder.pooling.attention.U.out_features == 4
+    np.testing.assert_allclose(model.predict_proba(X_test[:3]).sum(1), 1.0, rtol=1e-6)
+    assert set(model.explain(X_test[:3])["sample"]) == {0, 1, 2}
+    assert clone(model).get_params()["module__attention_dim"] == 4
+    with pytest.raises(ValueError, match="attention_dim must be a positive integer"):
+        clone(model).set_params(module__attention_dim=0).fit(X, y)
+
+
 def _lr_groups(net):
     """{lr: set of parameter ids} of a fitted net's optimizer."""
     groups = {}

@@ -264,13 +264,15 @@ class MultiHeadSelfAttention(nn.Module):
 SCORES = ("additive", "dot", "general", "scaled_dot")
 
 
-def make_attention(kind, query_dim, key_dim, dropout=0.0):
+def make_attention(kind, query_dim, key_dim, dropout=0.0, hidden_dim=None):
     """Build a single-head query/key attention layer by name.
 
-    ``kind`` is one of ``"additive"``, ``"dot"``, ``"general"``, ``"scaled_dot"``.
+    ``kind`` is one of ``"additive"``, ``"dot"``, ``"general"``, ``"scaled_dot"``;
+    ``hidden_dim`` is the width of the additive score's tanh layer (``key_dim``
+    when None; the other scores have no such layer).
     """
     if kind == "additive":
-        return AdditiveAttention(query_dim, key_dim)
+        return AdditiveAttention(query_dim, key_dim, hidden_dim)
     if kind == "general":
         return GeneralAttention(query_dim, key_dim)
     if kind in ("dot", "scaled_dot"):
@@ -299,14 +301,17 @@ class AttentionPooling(nn.Module):
         Learned queries ``Q``. With more than one (one per class, for
         label-wise attention) each query pools the sequence on its own:
         outputs (B, Q, D_v), weights (B, Q, T).
+    hidden_dim : int, default=None
+        Width ``A`` of the additive score's tanh layer, ``input_dim`` when
+        None (the other scores have no such layer).
     """
 
-    def __init__(self, input_dim, score="additive", n_queries=1):
+    def __init__(self, input_dim, score="additive", n_queries=1, hidden_dim=None):
         super().__init__()
         shape = (input_dim,) if n_queries == 1 else (n_queries, input_dim)
         self.n_queries = n_queries
         self.query = nn.Parameter(torch.randn(shape) / math.sqrt(input_dim))
-        self.attention = make_attention(score, input_dim, input_dim)
+        self.attention = make_attention(score, input_dim, input_dim, hidden_dim=hidden_dim)
 
     def forward(self, x, mask=None, need_weights=True):
         """Pool ``x`` of shape (B, T, D).

@@ -5,6 +5,7 @@ padding mask (bool, True = real token) is derived from it.
 """
 
 import math
+from numbers import Integral
 
 import torch
 from torch import nn
@@ -73,6 +74,11 @@ class SequenceEncoder(nn.Module):
         multi-head self-attention, then attention pooling.
     attention : {"additive", "dot", "general", "scaled_dot"}, default="additive"
         Scoring function of the pooling attention.
+    attention_dim : int, default=None
+        Width of the additive score's tanh layer, ``v^T tanh(W q + U h_t)``;
+        the width of what the pooling scores (``embedding_dim`` for the
+        pooling encoder) when None. The other scores have no such layer and
+        ignore it.
     embedding_dim : int, default=64
     hidden_size : int, default=None
         GRU width per direction; ``embedding_dim // 2`` when None, so that the
@@ -126,6 +132,7 @@ class SequenceEncoder(nn.Module):
         n_queries=1,
         embedding_init_std=None,
         sparse_embedding=False,
+        attention_dim=None,
     ):
         super().__init__()
         if embedding_init_std is not None and not (
@@ -137,6 +144,13 @@ class SequenceEncoder(nn.Module):
             raise ValueError(
                 "embedding_init_std must be a positive finite number or None, "
                 f"got {embedding_init_std!r}."
+            )
+        if attention_dim is not None and not (
+            isinstance(attention_dim, Integral) and not isinstance(attention_dim, bool)
+            and attention_dim > 0
+        ):
+            raise ValueError(
+                f"attention_dim must be a positive integer or None, got {attention_dim!r}."
             )
         if pool_values not in ("states", "embeddings"):
             raise ValueError(
@@ -174,7 +188,8 @@ class SequenceEncoder(nn.Module):
                 for _ in range(num_layers)
             )
             self.norm = LayerNorm(embedding_dim)
-        self.pooling = AttentionPooling(width, score=attention, n_queries=n_queries)
+        self.pooling = AttentionPooling(width, score=attention, n_queries=n_queries,
+                                        hidden_dim=attention_dim)
         self.output_dim = embedding_dim if pool_values == "embeddings" else width
 
     def attention_parameters(self):

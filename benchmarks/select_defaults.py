@@ -80,7 +80,7 @@ def candidate(vectorizer, batch_size, lr, max_epochs, *, schedule="constant", bu
     batches, rounds 1-5 with dropout 0.5 on an embedding drawn from N(0, 1),
     rounds 1-14 with torch's dense Adam."""
     extra = {"module__dropout": 0.5, "module__embedding_init_std": None,
-             "optimizer": torch.optim.Adam, **extra}
+             "optimizer": torch.optim.Adam, "attention_dim": None, **extra}
     return dict(vectorizer=vectorizer, batch_size=batch_size, lr=lr, max_epochs=max_epochs,
                 lr_schedule=schedule, iterator_train__bucket_batches=buckets, **extra)
 
@@ -110,8 +110,16 @@ def round12(*, dropout=0.5, **extra):
 def round12_classifier(cls, **params):
     """``cls`` (AttentionTextClassifier or a subclass) with the round-12
     defaults where the estimator's defaults changed since (the words and
-    bigrams seen twice, torch's dense Adam) and ``params``."""
-    return cls(**{"vectorizer": BIGRAMS, "optimizer": torch.optim.Adam, **params})
+    bigrams seen twice, torch's dense Adam, a scorer as wide as the
+    embedding) and ``params``."""
+    return cls(**{"vectorizer": BIGRAMS, "optimizer": torch.optim.Adam, "attention_dim": None,
+                  **params})
+
+
+def round15_classifier(cls, **params):
+    """``cls`` with the round-15 defaults where the estimator's defaults
+    changed since (a scorer as wide as the embedding) and ``params``."""
+    return cls(**{"attention_dim": None, **params})
 
 
 def _r12(**params):
@@ -647,7 +655,7 @@ EXPERIMENTS.update({
 #: round-12 ones, both with the dropout masks cut from 64-bit random words.
 EXPERIMENTS.update({
     "R15 defaults: every word and bigram, deferred Adam":
-        lambda seed: AttentionTextClassifier(random_state=seed),
+        lambda seed: round15_classifier(AttentionTextClassifier, random_state=seed),
     "R15 round-12 defaults: bigrams seen twice, dense Adam":
         lambda seed: _r12(random_state=seed),
 })
@@ -671,9 +679,9 @@ class DropUnknown(AttentionTextClassifier):
 #: round 15 (every word and bigram, DeferredAdam), whose sparse steps train
 #: the embedding's rows as dense Adam does but on four times the vocabulary.
 EXPERIMENTS.update({
-    "R16 defaults": lambda seed: AttentionTextClassifier(random_state=seed),
-    **{f"R16 ... {label}": (lambda seed, params=params: AttentionTextClassifier(
-        random_state=seed, **params)) for label, params in {
+    "R16 defaults": lambda seed: round15_classifier(AttentionTextClassifier, random_state=seed),
+    **{f"R16 ... {label}": (lambda seed, params=params: round15_classifier(
+        AttentionTextClassifier, random_state=seed, **params)) for label, params in {
         "lr 0.035": {"lr": 0.035},
         "lr 0.07": {"lr": 0.07},
         "dropout 0.4": {"module__dropout": 0.4},
@@ -692,7 +700,7 @@ EXPERIMENTS.update({
                                             {"module__attention_dim": 8}))},
     }.items()},
     "R16 ... unknown words left out at prediction":
-        lambda seed: DropUnknown(random_state=seed),
+        lambda seed: round15_classifier(DropUnknown, random_state=seed),
 })
 
 ROUNDS = ("R4", "R5", "R6", "R7", "R8", "R9", "R10", "R11", "R12", "R13", "R14", "R15", "R16")

@@ -103,6 +103,19 @@ SECTIONS = {
         multi-head self-attention, then attention pooling.
     attention : {"additive", "dot", "general", "scaled_dot"}, default="additive"
         Scoring function of the pooling attention.
+    attention_dim : int, "auto" or None
+        Width of the additive score's tanh layer, ``v^T tanh(W q + U h_t)``
+        (the other scores have none and ignore it); None: as wide as what
+        the pooling scores (``embedding_dim``, or the GRU's two directions).
+        ``"auto"``, the default of
+        :class:`~skattn.text.AttentionTextClassifier`: 8 units for the
+        pooling encoder with one query, None for the GRU and Transformer
+        encoders and with ``per_class_attention``. On the
+        validation splits of MR, SUBJ, TREC-6 and SMS 8 units fit about a
+        quarter faster than 64 at the same mean accuracy (more on TREC-6,
+        less on SUBJ), while the GRU's pooling lost a point on TREC-6 with
+        them (``benchmarks/select_defaults.py``, round 16). The regressor
+        and the encoder default to None.
     embedding_dim : int, default=64
         Width of token embeddings and of the pooled document vector.
     num_heads : int, default=2

@@ -157,6 +157,7 @@ class TextAttentionNet(AttentionNet):
         **AttentionNet._parameter_constraints,
         "encoder": [StrOptions(set(ENCODERS))],
         "attention": [StrOptions(set(SCORES))],
+        "attention_dim": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"}), None],
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
         "num_heads": [Interval(Integral, 1, None, closed="left")],
         "num_layers": [Interval(Integral, 1, None, closed="left")],
@@ -248,7 +249,19 @@ class TextAttentionNet(AttentionNet):
             num_layers=self.num_layers,
             padding_idx=PAD_ID,
             **({"sparse_embedding": True} if self._sparse_embedding() else {}),
+            **({"attention_dim": width} if (width := self._attention_width()) is not None else {}),
         )
+
+    def _attention_width(self):
+        """``attention_dim`` resolved: ``"auto"`` is 8 units for the pooling
+        encoder's one query, the setting selected in round 16 of
+        ``benchmarks/select_defaults.py``, and None (as wide as what is
+        scored) otherwise: the GRU's pooling lost accuracy with a narrow
+        scorer, and one query per class shares the scorer's units."""
+        if self.attention_dim == "auto":
+            one_query = not getattr(self, "per_class_attention", False)
+            return 8 if self.encoder == "pooling" and one_query else None
+        return self.attention_dim
 
     def _sparse_embedding(self):
         """Whether the embedding gets sparse gradients: with

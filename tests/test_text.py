@@ -231,6 +231,7 @@ def test_embedding_init_std_reaches_the_module(movie_reviews):
 
 def test_attention_dim_reaches_the_module(movie_reviews):
     X, X_test, y, _ = movie_reviews
+    X, y = X[:300], y[:300]
     model = AttentionTextClassifier(**TINY).set_params(module__attention_dim=4).fit(X, y)
     assert model.module_.encoder.pooling.attention.U.out_features == 4
     np.testing.assert_allclose(model.predict_proba(X_test[:3]).sum(1), 1.0, rtol=1e-6)
@@ -238,6 +239,35 @@ def test_attention_dim_reaches_the_module(movie_reviews):
     assert clone(model).get_params()["module__attention_dim"] == 4
     with pytest.raises(ValueError, match="attention_dim must be a positive integer"):
         clone(model).set_params(module__attention_dim=0).fit(X, y)
+
+
+def test_attention_dim_auto_narrows_only_the_pooling_scorer(movie_reviews):
+    X, _, y, _ = movie_reviews
+    widths = {}
+    for encoder in ("pooling", "gru", "transformer"):
+        model = AttentionTextClassifier(encoder=encoder, **TINY).fit(X[:80], y[:80])
+        widths[encoder] = model.module_.encoder.pooling.attention.U.out_features
+    # TINY's embeddings are 8 wide: the GRU's two directions of 4 score 8 states.
+    assert widths == {"pooling": 8, "gru": 8, "transformer": 8}
+    wide = dict(TINY, embedding_dim=16)
+    widths = {encoder: AttentionTextClassifier(encoder=encoder, **wide).fit(X[:80], y[:80])
+              .module_.encoder.pooling.attention.U.out_features
+              for encoder in ("pooling", "gru", "transformer")}
+    assert widths == {"pooling": 8, "gru": 16, "transformer": 16}
+    assert AttentionTextClassifier(per_class_attention=True, **wide).fit(X[:80], y[:80]) \
+        .module_.encoder.pooling.attention.U.out_features == 16  # one query per class
+    assert AttentionTextClassifier(attention_dim=None, **wide).fit(X[:80], y[:80]) \
+        .module_.encoder.pooling.attention.U.out_features == 16
+    assert AttentionTextClassifier(attention_dim=3, **wide).fit(X[:80], y[:80]) \
+        .module_.encoder.pooling.attention.U.out_features == 3
+    # module__attention_dim, skorch's route to the module, wins over the estimator's.
+    assert AttentionTextClassifier(module__attention_dim=5, **wide).fit(X[:80], y[:80]) \
+        .module_.encoder.pooling.attention.U.out_features == 5
+    assert AttentionTextRegressor(**wide).fit(X[:80], np.arange(80.0)) \
+        .module_.encoder.pooling.attention.U.out_features == 16  # regressor: None
+    for bad in (0, "wide", 2.5):
+        with pytest.raises(ValueError, match="attention_dim"):
+            AttentionTextClassifier(attention_dim=bad, **TINY).fit(X[:50], y[:50])
 
 
 def _lr_groups(net):

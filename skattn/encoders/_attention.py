@@ -140,6 +140,7 @@ class AttentionEncoder(EncoderMixin, TextAttentionNet):
         vectorizer=None,
         encoder="pooling",
         attention="additive",
+        attention_dim=None,
         embedding_dim=64,
         num_heads=2,
         num_layers=1,

@@ -23,12 +23,14 @@ decide whether the option is worth shipping (it is defined here, not in skattn).
     python benchmarks/bench_faithfulness.py --tasc     # and the TaSc-lin evaluation
     python benchmarks/bench_faithfulness.py --tasc --lrs 0.03 0.05 0.1   # and lr's effect
     python benchmarks/bench_faithfulness.py --attention-lrs none 0.01 0.001   # attention_lr's
+    python benchmarks/bench_faithfulness.py --attention-dims auto none 16   # the scorer's width
 
 ``--lrs`` refits the classifier at each starting learning rate (decaying
 linearly, the default schedule) and reports its accuracy with the
 comprehensiveness of attention, contribution and random: how much the raw
 weights explain depends on the learning rate. ``--attention-lrs`` does the same
-for ``attention_lr`` ("none": one rate for every layer).
+for ``attention_lr`` ("none": one rate for every layer), ``--attention-dims``
+for ``attention_dim`` (the additive scorer's width; "none": the embedding's).
     python benchmarks/bench_faithfulness.py --quick    # smoke run, writes nothing
 """
 
@@ -160,7 +162,7 @@ def _refit_rows(names, n_docs, quick, param, values):
             scores = eraser_scores(clf, X_test[:n_docs], random_state=0,
                                    methods=("attention", "contribution", "random"))
             comp = scores["comprehensiveness"]
-            shown = "none" if value is None else f"{value:g}"
+            shown = "none" if value is None else value if isinstance(value, str) else f"{value:g}"
             rows.append(f"| {name} | {shown} | {accuracy:.3f} | {comp['attention']:.3f} | "
                         f"{comp['contribution']:.3f} | {comp['random']:.3f} |")
             print(rows[-1], flush=True)
@@ -182,6 +184,9 @@ def main():
                         help="also refit at these learning rates (see above)")
     parser.add_argument("--attention-lrs", nargs="*", default=[], metavar="RATE",
                         help="also refit at these attention_lr values ('none': one lr)")
+    parser.add_argument("--attention-dims", nargs="*", default=[], metavar="WIDTH",
+                        help="also refit at these attention_dim values ('auto', 'none' or a "
+                             "width)")
     args = parser.parse_args()
     set_threads(args.threads)
     names = ["MR"] if args.quick else list(DATASETS)
@@ -245,6 +250,16 @@ def main():
             "and documents; comprehensiveness as above:",
             _refit_rows(names, n_docs, args.quick, "attention_lr",
                         [None if a == "none" else float(a) for a in args.attention_lrs]))
+    if args.attention_dims:
+        by_lr += _section(
+            "The scorer's width and the raw weights",
+            "`--attention-dims`: the default classifier refitted at each `attention_dim` (the "
+            "width of the additive scorer's tanh layer; auto: 8 units for the pooling encoder, "
+            "none: as wide as the embedding, 64), same split and documents; comprehensiveness "
+            "as above:",
+            _refit_rows(names, n_docs, args.quick, "attention_dim",
+                        [None if a == "none" else a if a == "auto" else int(a)
+                         for a in args.attention_dims]))
     if args.quick:
         return
     DOCS.write_text(

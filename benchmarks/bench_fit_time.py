@@ -9,6 +9,8 @@ pair's ratio and the median ratio. Both use ``--threads`` threads (2). Needs
     python benchmarks/bench_fit_time.py --profile MR     # where one skattn fit spends its time
     python benchmarks/bench_fit_time.py --datasets MR SUBJ --repeat 3 --against-one-lr
                                         # the default against attention_lr=None
+    python benchmarks/bench_fit_time.py --datasets MR SUBJ TREC-6 SMS --repeat 3 --against-full-scorer
+                                        # the default against attention_dim=None
 """
 
 import argparse
@@ -42,6 +44,9 @@ def main():
                         help="instead: cProfile one default fit (after a warm-up fit)")
     parser.add_argument("--against-one-lr", action="store_true",
                         help="pair the default with attention_lr=None instead of fastText")
+    parser.add_argument("--against-full-scorer", action="store_true",
+                        help="pair the default with attention_dim=None (the scorer as wide as "
+                             "the embedding) instead of fastText")
     args = parser.parse_args()
     set_threads(args.threads)
     if args.profile:
@@ -55,6 +60,9 @@ def main():
     if args.against_one_lr:
         other, name = lambda: AttentionTextClassifier(attention_lr=None, random_state=0), \
             "attention_lr=None"
+    elif args.against_full_scorer:
+        other, name = lambda: AttentionTextClassifier(attention_dim=None, random_state=0), \
+            "attention_dim=None"
     else:
         other, name = lambda: FastText(args.threads), "fastText"
     lines = []

@@ -259,9 +259,12 @@ class TextAttentionNet(AttentionNet):
         scored) otherwise: the GRU's pooling lost accuracy with a narrow
         scorer, and one query per class shares the scorer's units."""
         if self.attention_dim == "auto":
-            one_query = not getattr(self, "per_class_attention", False)
-            return 8 if self.encoder == "pooling" and one_query else None
+            return 8 if self.encoder == "pooling" and self._one_query() else None
         return self.attention_dim
+
+    def _one_query(self):
+        """Whether the pooling has one query (not one per class); True here."""
+        return True
 
     def _sparse_embedding(self):
         """Whether the embedding gets sparse gradients: with

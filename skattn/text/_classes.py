@@ -199,6 +199,9 @@ class AttentionTextClassifier(ClassifierMixin, TextAttentionNet):
     def _module_params(self):
         return dict(super()._module_params(), per_class_attention=self.per_class_attention)
 
+    def _one_query(self):
+        return not self.per_class_attention
+
 
 @fill_doc
 class AttentionTextRegressor(RegressorMixin, TextAttentionNet):

